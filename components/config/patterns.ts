@@ -1,0 +1,53 @@
+/**
+ * Strict patterns for every config value that can reach a shell, a cloud-config file or an AWS API.
+ * A value that passes one of these contains no shell metacharacter, no white space (except where a pattern says
+ * so) and no quote; scripts still quote it with `shellQuote` (components/scripts/quote.ts).
+ */
+
+/**
+ * An exact apt version with a patch number and a Debian revision: `1.13.3-00`, `1.30.2-1.1`,
+ * `18.06.2~ce~3-0~ubuntu`, `5:27.3.1-1~ubuntu.24.04~noble`, `0.3.9.3-0.ubuntu-jammy`.
+ * `latest`, `*`, `1.13` and `1.13.3` (no revision) do not match.
+ */
+export const PIN = /^(?:[0-9]{1,4}:)?[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9.+~-]*-[A-Za-z0-9.+~]+$/;
+
+/** A Kubernetes release as `kubeadm upgrade apply` takes it, without the `v`: `1.30.2`. */
+export const KUBERNETES_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+$/;
+
+/** A pool name: it becomes part of resource names and node names. */
+export const POOL_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+
+/** A Kubernetes node name (RFC 1123 subdomain, as kubeadm takes the host name). */
+export const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** A host name or an IPv4 / IPv6 address. */
+export const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:]{2,39})$/;
+
+/** A control-plane endpoint as kubeadm join takes it: `host:port`. */
+export const ENDPOINT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:]{2,39}\]):[0-9]{1,5}$/;
+
+/** A discovery token CA certificate hash as printed by `kubeadm token create --print-join-command`. */
+export const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
+
+/** A Unix user name. */
+export const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** An SSH public host key as in known_hosts, without the host column. */
+export const HOST_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}$/;
+
+/** A one-line apt source: `deb [options] URI suite [components]`. `{minor}` and `{codename}` are placeholders. */
+export const APT_SOURCE = /^deb (?:\[[A-Za-z0-9=,._/:+ -]+\] )?[A-Za-z0-9]+:[A-Za-z0-9._~/:%+-]+(?: [A-Za-z0-9._/{}+-]+){1,8}$/;
+
+/** A maintenance token: any short label; changing it runs the maintenance again. */
+export const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A config key name (without the `kubeherd:` namespace) that holds a secret. */
+export const CONFIG_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** A Pulumi stack name. */
+export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?:\/[A-Za-z0-9._-]{1,100}){0,2}$/;
+
+export const AMI = /^ami-[0-9a-f]{8,17}$/;
+export const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
+export const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;

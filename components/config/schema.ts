@@ -1,0 +1,201 @@
+/**
+ * The stack config schema: one zod schema per `kubeherd:*` key. The program reads these keys through
+ * `pulumi.Config`, the plan command straight from `Pulumi.<stack>.yaml`; both go through `loadConfig`
+ * (./load.ts), so the two can never read a stack differently.
+ *
+ * Secrets (the kubeconfig, SSH private keys) are not part of these objects: they live in their own top-level
+ * config keys, set with `pulumi config set --secret`, and objects only name those keys.
+ */
+import { z } from "zod";
+import { UBUNTU_RELEASE_NAMES } from "../versions/ubuntu";
+import * as p from "./patterns";
+
+const pattern = (re: RegExp, what: string) =>
+  z.string().regex(re, { message: `must be ${what}` });
+
+/** An exact apt version; floating versions are refused with an example of what is wanted. */
+export const pin = z.string().superRefine((value, ctx) => {
+  if (p.PIN.test(value)) return;
+  const floating = /^(latest|stable|\*|.*[*?x]$)/i.test(value) || /^[0-9]+(\.[0-9]+)?$/.test(value);
+  ctx.addIssue({
+    code: "custom",
+    message: floating
+      ? `"${value}" is a floating version: pin an exact apt version such as 1.30.2-1.1 or 1.13.3-00`
+      : `"${value}" is not an exact apt version (expected e.g. 1.30.2-1.1, 18.06.2~ce~3-0~ubuntu; letters, digits and . + ~ - : only)`,
+  });
+});
+
+const seconds = (dflt: number) => z.number().int().min(10).max(86_400).default(dflt);
+
+export const clusterSchema = z.strictObject({
+  /** Cluster name, used in resource names and tags. Example: `dev`. */
+  name: pattern(p.POOL_NAME, "a short lower-case name (letters, digits, -)"),
+  /** The control-plane endpoint joining nodes use, `host:port`. Example: `k8s-dev.internal.example.com:6443`. */
+  endpoint: pattern(p.ENDPOINT, "host:port"),
+  /** The discovery CA certificate hash for `kubeadm join`. Example: `sha256:<64 hex>`. Not a secret. */
+  caCertHash: pattern(p.CA_CERT_HASH, "sha256: followed by 64 lower-case hex digits"),
+  /** Name of the secret config key that holds the kubeconfig for the Kubernetes provider and the node operations.
+   * @default "kubeconfig" (set it with `pulumi config set --secret kubeherd:kubeconfig < admin.conf`) */
+  kubeconfigSecret: pattern(p.CONFIG_KEY, "a config key name").default("kubeconfig"),
+  /** Lifetime of the bootstrap token that cattle nodes join with. Rotate before it runs out (see README).
+   * @default 720h */
+  bootstrapTokenTtlHours: z.number().int().min(1).max(8760).default(720),
+});
+
+export const RUNTIMES = ["docker", "containerd"] as const;
+
+export const versionsSchema = z.strictObject({
+  /** The cluster's Kubernetes version, what `kubeadm upgrade apply` is given. Example: `1.30.2`. */
+  kubernetes: z.string().transform((v) => v.replace(/^v/, "")).pipe(pattern(p.KUBERNETES_VERSION, "an exact release such as 1.30.2")),
+  /** Exact apt pins. Example: `1.30.2-1.1` (pkgs.k8s.io) or `1.13.3-00` (legacy repository, needs a mirror). */
+  kubeadm: pin,
+  kubelet: pin,
+  kubectl: pin,
+  /** The container runtime. `docker`: docker-ce (+ cri-dockerd from 1.24). `containerd`: containerd.io alone.
+   * @default "containerd" */
+  runtime: z.enum(RUNTIMES).default("containerd"),
+  "docker-ce": pin.optional(),
+  "docker-ce-cli": pin.optional(),
+  "containerd.io": pin.optional(),
+  "cri-dockerd": pin.optional(),
+  /** Allow a downgrade or a skipped minor against the base. An emergency override: the plan says it was used. */
+  allowUnsupportedTransition: z.boolean().default(false),
+});
+
+export const repositoriesSchema = z.strictObject({
+  /** Docker's apt source. `{codename}` becomes the Ubuntu codename.
+   * @default the upstream Docker repository for Ubuntu, with its signing key fetched at install time */
+  docker: pattern(p.APT_SOURCE, "one apt source line starting with deb").optional(),
+  /** The Kubernetes apt source. `{minor}` becomes the Kubernetes minor (`1.30`).
+   * @default pkgs.k8s.io for the pinned minor, with its signing key fetched at install time */
+  kubernetes: pattern(p.APT_SOURCE, "one apt source line starting with deb").optional(),
+  /** cri-dockerd has no upstream apt repository: a source line for a repository holding its .deb.
+   * Required when `versions.cri-dockerd` is pinned. */
+  "cri-dockerd": pattern(p.APT_SOURCE, "one apt source line starting with deb").optional(),
+});
+
+export const osSchema = z.strictObject({
+  /** The Ubuntu LTS release the nodes run. Changing it upgrades pets nodes with do-release-upgrade.
+   * @default "22.04" */
+  release: z.enum(UBUNTU_RELEASE_NAMES).default("22.04"),
+  /** AMI for cattle pools (and pets pools that kubeherd creates); an Ubuntu image of `release`.
+   * Example: `ami-0abcdef1234567890`. Changing it replaces cattle nodes. */
+  image: pattern(p.AMI, "an AMI id such as ami-0abcdef1234567890").optional(),
+  /** Maintenance token for `apt-get dist-upgrade` on pets nodes (pins stay held). Change it (e.g. to the date)
+   * to run the system upgrade again on every pets node, one by one. Unset: no system upgrade. */
+  systemUpgrade: pattern(p.TOKEN, "a short label such as 2026-11").optional(),
+});
+
+export const rolloutSchema = z.strictObject({
+  /** Cattle only. `rolling`: drain, terminate, launch, wait, one node at a time. `surge`: launch all new nodes
+   * first (one at a time), then drain and terminate the old ones. @default "rolling" */
+  strategy: z.enum(["rolling", "surge"]).default("rolling"),
+  /** Allow `rolling` on a pool of one node (capacity drops to zero during its replacement). @default false */
+  allowZeroCapacity: z.boolean().default(false),
+  /** Deadline for one node's drain. @default 600 */
+  drainTimeoutSeconds: seconds(600),
+  /** Deadline for a node to be Ready with the pinned kubelet after its change. @default 900 */
+  readyTimeoutSeconds: seconds(900),
+  /** Deadline for the workloads drained from a node to be back at their ready counts. @default 600 */
+  workloadTimeoutSeconds: seconds(600),
+  /** Evict pods with emptyDir volumes (their data is lost). @default true */
+  deleteEmptyDirData: z.boolean().default(true),
+  /** Delete pods no controller manages (they are not recreated). @default false: the drain refuses, naming them */
+  deleteUnmanagedPods: z.boolean().default(false),
+});
+
+const poolBase = {
+  /** Unique pool name. Example: `workers`. */
+  name: pattern(p.POOL_NAME, "a short lower-case name (letters, digits, -)"),
+  role: z.enum(["control-plane", "worker"]),
+  rollout: rolloutSchema.prefault({}),
+};
+
+/** EC2 placement of the nodes kubeherd creates. */
+const ec2Fields = {
+  /** Number of nodes. */
+  size: z.number().int().min(1).max(200),
+  /** Example: `m6i.large`. */
+  instanceType: pattern(p.INSTANCE_TYPE, "an EC2 instance type such as m6i.large"),
+  /** Nodes are spread over these subnets in order. */
+  subnets: z.array(pattern(p.SUBNET, "a subnet id such as subnet-0abc1234")).min(1),
+  securityGroups: z.array(pattern(p.SECURITY_GROUP, "a security group id such as sg-0abc1234")).min(1),
+};
+
+export const cattlePoolSchema = z.strictObject({
+  ...poolBase,
+  mode: z.literal("cattle"),
+  ...ec2Fields,
+});
+
+export const petsNodeSchema = z.strictObject({
+  /** The Kubernetes node name (kubeadm's default: the host name). */
+  name: pattern(p.NODE_NAME, "a Kubernetes node name (lower-case letters, digits, - and .)"),
+  /** Address kubeherd connects to over SSH. */
+  host: pattern(p.HOST, "a host name or IP address"),
+  /** The host's SSH public key, pinned: `ssh-ed25519 AAAA…` (from `ssh-keyscan -t ed25519 HOST`). */
+  hostKey: pattern(p.HOST_KEY, "an SSH public key such as ssh-ed25519 AAAA..."),
+});
+
+export const sshSchema = z.strictObject({
+  /** @default "ubuntu"; commands run with `sudo -n` unless this is root */
+  user: pattern(p.USER, "a Unix user name").default("ubuntu"),
+  /** @default 22 */
+  port: z.number().int().min(1).max(65535).default(22),
+  /** Name of the secret config key that holds the private key.
+   * @default "sshPrivateKey" (`pulumi config set --secret kubeherd:sshPrivateKey < id_ed25519`) */
+  privateKeySecret: pattern(p.CONFIG_KEY, "a config key name").default("sshPrivateKey"),
+  /** Give up on an unreachable host after this long. @default 60 */
+  connectTimeoutSeconds: z.number().int().min(5).max(600).default(60),
+});
+
+export const petsPoolSchema = z.strictObject({
+  ...poolBase,
+  mode: z.literal("pets"),
+  /** Existing hosts, in rollout order. Give either `nodes` or the EC2 fields (`size`, …), not both. */
+  nodes: z.array(petsNodeSchema).min(1).optional(),
+  size: ec2Fields.size.optional(),
+  instanceType: ec2Fields.instanceType.optional(),
+  subnets: ec2Fields.subnets.optional(),
+  securityGroups: ec2Fields.securityGroups.optional(),
+  ssh: sshSchema.optional(),
+});
+
+export const poolSchema = z.discriminatedUnion("mode", [cattlePoolSchema, petsPoolSchema]);
+
+export const promotionSchema = z.strictObject({
+  /** The stack this one promotes from; its rolled-out pins gate this stack's pins. Example: `dev`, or
+   * `acme/kubeherd/dev` for a fully qualified name. */
+  from: pattern(p.STACK_NAME, "a stack name such as dev or org/kubeherd/dev"),
+  /** Emergency override: deploy pins the source stack has not completed. Must say who and why; the plan and the
+   * stack outputs record it. Example: `"jdoe: CVE-2019-5736 hotfix, INC-1234"`. */
+  override: z.string().min(10).max(200).regex(/^[A-Za-z0-9 .,:;_@()#/'-]+$/, { message: "must be a plain sentence (who and why)" }).optional(),
+});
+
+export const CONFIG_KEYS = ["cluster", "versions", "repositories", "os", "pools", "promotion"] as const;
+
+export const configSchema = z.strictObject({
+  cluster: clusterSchema,
+  versions: versionsSchema,
+  repositories: repositoriesSchema.prefault({}),
+  os: osSchema.prefault({}),
+  pools: z.array(poolSchema).min(1, { message: "must list at least one pool" }),
+  promotion: promotionSchema.optional(),
+});
+
+export type KubeherdConfig = z.output<typeof configSchema>;
+export type Cluster = KubeherdConfig["cluster"];
+export type Versions = KubeherdConfig["versions"];
+export type Repositories = KubeherdConfig["repositories"];
+export type Os = KubeherdConfig["os"];
+export type Pool = KubeherdConfig["pools"][number];
+export type CattlePool = Extract<Pool, { mode: "cattle" }>;
+export type PetsPool = Extract<Pool, { mode: "pets" }>;
+export type PetsNode = z.output<typeof petsNodeSchema>;
+export type Rollout = z.output<typeof rolloutSchema>;
+export type Promotion = z.output<typeof promotionSchema>;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** The packages kubeherd pins, in install order. */
+export const PINNED_PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "cri-dockerd", "kubeadm", "kubelet", "kubectl"] as const;
+export type PinnedPackage = (typeof PINNED_PACKAGES)[number];
