@@ -1,0 +1,50 @@
+/** Renderings of a plan: `text` for a terminal, `json` for tools (the DESIGN.md contract). */
+import type { Plan, Step } from "../rollout/plan";
+
+export function planJson(plan: Plan): string {
+  const steps = plan.steps.map((s) => ({
+    pool: s.pool,
+    node: s.node,
+    action: s.action,
+    ...(s.script !== undefined ? { script: s.script } : {}),
+    ...(s.userData !== undefined ? { userData: s.userData } : {}),
+    ...(s.note !== undefined ? { note: s.note } : {}),
+  }));
+  return JSON.stringify({ stack: plan.stack, changes: plan.changes, steps, pools: plan.pools, warnings: plan.warnings }, null, 2);
+}
+
+const show = (v: unknown) => (v === null ? "(unset)" : String(v));
+
+export function poolLine(p: Plan["pools"][number]): string {
+  const what: string[] = [];
+  if (p.changedNodes) what.push(p.mode === "cattle" ? `${p.changedNodes} replaced (${p.strategy})` : `${p.changedNodes} upgraded in place`);
+  if (p.addedNodes) what.push(p.mode === "cattle" ? `${p.addedNodes} launched` : `${p.addedNodes} adopted`);
+  if (p.removedNodes) what.push(`${p.removedNodes} removed`);
+  return what.length ? what.join(", ") : "no change";
+}
+
+function stepDetail(s: Step): string {
+  const parts: string[] = [];
+  if (s.script !== undefined) parts.push(`script: ${s.script.split("\n").length} lines`);
+  if (s.userData !== undefined) parts.push(`user data: ${s.userData.split("\n").length} lines`);
+  if (s.note) parts.push(s.note);
+  return parts.length ? `  (${parts.join("; ")})` : "";
+}
+
+export function planText(plan: Plan, base?: string): string {
+  const out: string[] = [`kubeherd plan for stack ${plan.stack} ${base ? `from ${base}` : "(first deployment)"}`, ""];
+  out.push("Changes:");
+  if (plan.changes.length === 0) out.push("  none");
+  const width = Math.max(0, ...plan.changes.map((c) => c.key.length));
+  for (const c of plan.changes) out.push(`  ${c.key.padEnd(width)}  ${show(c.from)} -> ${show(c.to)}`);
+  out.push("", "Pools (in rollout order):");
+  for (const p of plan.pools) out.push(`  ${p.pool.padEnd(16)} ${p.role.padEnd(13)} ${p.mode.padEnd(6)} ${String(p.nodes).padStart(3)} nodes  ${poolLine(p)}`);
+  out.push("", "Steps:");
+  if (plan.steps.length === 0) out.push("  none: nothing on the nodes changes");
+  plan.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(3)}. ${`${s.pool}/${s.node}`.padEnd(28)} ${s.action.padEnd(10)}${stepDetail(s)}`));
+  for (const w of plan.warnings) out.push(`warning: ${w}`);
+  if (plan.steps.some((s) => s.script !== undefined || s.userData !== undefined)) {
+    out.push("", "Scripts and user data are printed in full by --format json and --format markdown.");
+  }
+  return out.join("\n");
+}

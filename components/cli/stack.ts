@@ -1,0 +1,57 @@
+/**
+ * Loading a stack for the offline commands: `Pulumi.yaml` project config (defaults) overlaid by
+ * `Pulumi.<stack>.yaml`, through the same `loadConfig` as the program.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { readFileSync } from "node:fs";
+import { loadConfig } from "../config/load";
+import { error, type Problem } from "../config/problems";
+import type { KubeherdConfig } from "../config/schema";
+import { plainValue, readStackFile, stackFileSource, type StackFile } from "../config/stackfile";
+
+export interface LoadedStack {
+  file: StackFile;
+  config?: KubeherdConfig;
+  problems: Problem[];
+  /** `aws:region`, needed in cattle user data. */
+  region?: string;
+}
+
+export const stackFilePath = (dir: string, stack: string): string => join(dir, `Pulumi.${stack}.yaml`);
+
+/** Project-level config of Pulumi.yaml: `key: value` or `key: {value|default: value}`. */
+function projectDefaults(dir: string): Record<string, unknown> {
+  const path = join(dir, "Pulumi.yaml");
+  if (!existsSync(path)) return {};
+  const doc = parse(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(doc?.config ?? {})) {
+    const spec = v as { value?: unknown; default?: unknown } | null;
+    const isSpec = typeof spec === "object" && spec !== null && !Array.isArray(spec) && ("value" in spec || "default" in spec);
+    const value = isSpec ? (spec.value ?? spec.default) : v;
+    if (value !== undefined) out[key.includes(":") ? key : `kubeherd:${key}`] = value;
+  }
+  return out;
+}
+
+export function loadStack(path: string, projectDir?: string): LoadedStack {
+  if (!existsSync(path)) {
+    return { file: { path, values: {} }, problems: [error(path, "no such stack file")] };
+  }
+  let file: StackFile;
+  try {
+    file = readStackFile(path);
+  } catch (e) {
+    return { file: { path, values: {} }, problems: [error(path, (e as Error).message)] };
+  }
+  if (projectDir) file = { path, values: { ...projectDefaults(projectDir), ...file.values } };
+  const { config, problems } = loadConfig(stackFileSource(file), { requireSecrets: false });
+  const region = plainValue(file, "aws:region");
+  if (config && !region && config.pools.some((p) => p.mode === "cattle" || p.size !== undefined)) {
+    problems.push(error("aws:region", "is required for pools whose nodes kubeherd creates (their user data reads SSM in that region)"));
+    return { file, problems, region };
+  }
+  return { file, config, problems, region };
+}

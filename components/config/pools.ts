@@ -1,0 +1,71 @@
+/** Rules about the shape of `kubeherd:pools` that one pool's schema cannot see. */
+import { error, warning, configKey, type Problem } from "./problems";
+import type { KubeherdConfig, PetsPool } from "./schema";
+
+const EC2_FIELDS = ["size", "instanceType", "subnets", "securityGroups"] as const;
+
+export function checkPools(config: KubeherdConfig): Problem[] {
+  const problems: Problem[] = [];
+  const poolNames = new Map<string, number>();
+  const nodeNames = new Map<string, string>();
+  const hosts = new Map<string, string>();
+
+  config.pools.forEach((pool, i) => {
+    const at = (...path: (string | number)[]) => configKey("pools", [i, ...path]);
+
+    const first = poolNames.get(pool.name);
+    if (first !== undefined) problems.push(error(at("name"), `duplicate pool name "${pool.name}" (also kubeherd:pools[${first}])`));
+    else poolNames.set(pool.name, i);
+
+    if (pool.mode === "cattle") {
+      if (pool.role === "control-plane") {
+        problems.push(error(at("mode"), "cattle control-plane pools are not supported: the control plane must be mode pets (kubeadm upgrade apply runs in place)"));
+      }
+      if (pool.size === 1 && pool.rollout.strategy === "rolling" && !pool.rollout.allowZeroCapacity) {
+        problems.push(error(at("rollout", "strategy"), "rolling a pool of size 1 leaves it with no node during the replacement: use strategy surge, or set rollout.allowZeroCapacity: true"));
+      }
+      if (!config.os.image) problems.push(error(configKey("os", ["image"]), `is required by cattle pool ${pool.name}`));
+      return;
+    }
+
+    problems.push(...checkPetsPool(pool, at));
+    if (pool.size !== undefined && !config.os.image) {
+      problems.push(error(configKey("os", ["image"]), `is required by pool ${pool.name}, whose nodes kubeherd creates`));
+    }
+    pool.nodes?.forEach((node, j) => {
+      const otherNode = nodeNames.get(node.name);
+      if (otherNode) problems.push(error(at("nodes", j, "name"), `duplicate node name "${node.name}" (also in pool ${otherNode})`));
+      else nodeNames.set(node.name, pool.name);
+      const otherHost = hosts.get(node.host);
+      if (otherHost) problems.push(error(at("nodes", j, "host"), `host ${node.host} is already node ${otherHost}`));
+      else hosts.set(node.host, node.name);
+    });
+  });
+
+  if (!config.pools.some((p) => p.role === "control-plane")) {
+    problems.push(error(configKey("pools"), "needs a control-plane pool (mode pets): kubeadm upgrade apply runs on its first node, before any worker"));
+  }
+  return problems;
+}
+
+function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => string): Problem[] {
+  const problems: Problem[] = [];
+  const given = EC2_FIELDS.filter((f) => pool[f] !== undefined);
+  if (pool.nodes && given.length > 0) {
+    problems.push(error(at(given[0]), "a pets pool either lists existing hosts (nodes) or has kubeherd create EC2 nodes (size, instanceType, subnets, securityGroups), not both"));
+  } else if (!pool.nodes && given.length === 0) {
+    problems.push(error(at("nodes"), "a pets pool needs nodes (existing hosts) or size, instanceType, subnets and securityGroups (EC2 nodes kubeherd creates)"));
+  } else if (!pool.nodes) {
+    for (const f of EC2_FIELDS.filter((f) => pool[f] === undefined)) {
+      problems.push(error(at(f), `is required when kubeherd creates the pool's EC2 nodes (size is set)`));
+    }
+    problems.push(warning(at("size"), "EC2 nodes that kubeherd creates have no host key to pin before they exist: SSH trusts the host on first contact; list existing hosts with hostKey to pin them"));
+  }
+  if (!pool.ssh) {
+    problems.push(error(at("ssh"), "a pets pool needs SSH settings: at least ssh: {} (user ubuntu, key from the secret kubeherd:sshPrivateKey)"));
+  }
+  if (pool.rollout.strategy === "surge") {
+    problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place, one at a time"));
+  }
+  return problems;
+}

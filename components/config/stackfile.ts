@@ -1,0 +1,53 @@
+/**
+ * Reads `Pulumi.<stack>.yaml` offline, as the plan and promote commands do: no Pulumi CLI, no credentials.
+ * A `secure:` value is known to be a secret and is never decrypted.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { ConfigSource } from "./load";
+
+export interface StackFile {
+  path: string;
+  /** The whole `config:` map, keys as written (`kubeherd:versions`, `aws:region`). */
+  values: Record<string, unknown>;
+}
+
+export function readStackFile(path: string): StackFile {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const config = (doc as { config?: unknown } | null)?.config;
+  if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {
+    throw new Error(`${path}: not a Pulumi stack file (expected a mapping with a config: key)`);
+  }
+  if (config !== undefined && (typeof config !== "object" || config === null || Array.isArray(config))) {
+    throw new Error(`${path}: config: must be a mapping of keys to values`);
+  }
+  return { path, values: (config ?? {}) as Record<string, unknown> };
+}
+
+const isSecure = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
+
+/** The `kubeherd:*` part of a stack file as a ConfigSource. */
+export function stackFileSource(file: StackFile): ConfigSource {
+  const ns = "kubeherd:";
+  const value = (key: string) => file.values[ns + key];
+  return {
+    get: (key) => value(key),
+    secretState: (key) => {
+      const v = value(key);
+      return v === undefined ? "absent" : isSecure(v) ? "secret" : "plain";
+    },
+    keys: () => Object.keys(file.values).filter((k) => k.startsWith(ns)).map((k) => k.slice(ns.length)),
+  };
+}
+
+/** A plain (non-secret) string value of another namespace, such as `aws:region`. */
+export function plainValue(file: StackFile, key: string): string | undefined {
+  const v = file.values[key];
+  return typeof v === "string" ? v : undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * The nodes of each pool as plain data: what each node runs and what, when it changes, makes the node change.
+ * The planner diffs these between the base and target configs; the pool components declare the same values as
+ * resource inputs (user data, `replacementTrigger`, command `triggers`), so the plan and `pulumi up` agree.
+ */
+import type { CattlePool, KubeherdConfig, PetsPool, Pool } from "../config/schema";
+import { convergeScript } from "../scripts/converge";
+import { cattleUserData } from "../scripts/userdata";
+
+export interface CattleNode {
+  pool: string;
+  /** Logical node name (the Kubernetes node name is the instance's private DNS name, known once it runs). */
+  node: string;
+  index: number;
+  subnet: string;
+  userData: string;
+  /** What replaces the node when it changes: the launch template's content and the node's subnet. */
+  fingerprint: string;
+}
+
+export interface PetsNode {
+  pool: string;
+  /** The Kubernetes node name. */
+  node: string;
+  /** SSH address; undefined for EC2 nodes kubeherd creates (their private IP is known once they run). */
+  host?: string;
+  hostKey?: string;
+  kubeadm: "apply" | "node";
+  script: string;
+  /** The pins and maintenance tokens the node converges to; a change re-runs the script (drained). */
+  triggers: string[];
+}
+
+/** Control-plane pools first, then worker pools, each group in config order. */
+export function poolsInRolloutOrder(config: KubeherdConfig): Pool[] {
+  return [...config.pools.filter((p) => p.role === "control-plane"), ...config.pools.filter((p) => p.role === "worker")];
+}
+
+/** The SSM parameter that holds a cattle pool's join token. */
+export const joinParameterName = (config: KubeherdConfig, pool: Pool): string => `/kubeherd/${config.cluster.name}/${pool.name}/join`;
+
+export function cattleNodes(config: KubeherdConfig, pool: CattlePool, region: string): CattleNode[] {
+  const userData = cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region });
+  return Array.from({ length: pool.size }, (_, index) => {
+    const subnet = pool.subnets[index % pool.subnets.length];
+    const fingerprint = JSON.stringify([config.os.image, pool.instanceType, [...pool.securityGroups].sort(), subnet, userData]);
+    return { pool: pool.name, node: `${pool.name}-${index}`, index, subnet, userData, fingerprint };
+  });
+}
+
+/** The name of the first node of the first control-plane pool: the one node that runs `kubeadm upgrade apply`. */
+export function firstControlPlaneNode(config: KubeherdConfig): string | undefined {
+  const pool = poolsInRolloutOrder(config).find((p) => p.role === "control-plane");
+  if (!pool) return undefined;
+  return pool.mode === "pets" ? petsNodeNames(pool)[0] : `${pool.name}-0`;
+}
+
+export function petsNodeNames(pool: PetsPool): string[] {
+  return pool.nodes ? pool.nodes.map((n) => n.name) : Array.from({ length: pool.size ?? 0 }, (_, i) => `${pool.name}-${i}`);
+}
+
+export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
+  const first = firstControlPlaneNode(config);
+  const { versions, os } = config;
+  return petsNodeNames(pool).map((name, i) => {
+    const kubeadm = name === first ? "apply" : "node";
+    const listed = pool.nodes?.[i];
+    const triggers = [
+      `kubernetes=${versions.kubernetes}`,
+      ...pinList(config).map(([pkg, v]) => `${pkg}=${v}`),
+      `release=${os.release}`,
+      `system-upgrade=${os.systemUpgrade ?? ""}`,
+      `kubeadm=${kubeadm}`,
+    ];
+    return {
+      pool: pool.name,
+      node: name,
+      host: listed?.host,
+      hostKey: listed?.hostKey,
+      kubeadm,
+      script: convergeScript({ config, role: pool.role, kubeadm, nodeName: name }),
+      triggers,
+    };
+  });
+}
+
+/** The pinned packages of a config, in install order, as [package, version]. */
+export function pinList(config: KubeherdConfig): [string, string][] {
+  const v = config.versions;
+  const pins: [string, string | undefined][] = [
+    ["docker-ce", v["docker-ce"]],
+    ["docker-ce-cli", v["docker-ce-cli"]],
+    ["containerd.io", v["containerd.io"]],
+    ["cri-dockerd", v["cri-dockerd"]],
+    ["kubeadm", v.kubeadm],
+    ["kubelet", v.kubelet],
+    ["kubectl", v.kubectl],
+  ];
+  return pins.filter((p): p is [string, string] => p[1] !== undefined);
+}
