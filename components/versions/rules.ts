@@ -1,0 +1,27 @@
+/**
+ * The version rules of a stack, in one place: `checkVersions` for one config (skew, runtime, repository needs),
+ * `checkTransition` for the change from the deployed config to the wanted one (upgrade path). Pure: callers (the
+ * config loader, the plan command, the program) turn errors into a refusal and print warnings.
+ */
+import { configKey, error, type Problem } from "../config/problems";
+import type { KubeherdConfig } from "../config/schema";
+import { parseKubeVersion } from "./kubernetes";
+import { checkRepositoryNeeds } from "./repository-needs";
+import { checkRuntime } from "./runtime-support";
+import { checkSkew } from "./skew";
+import { checkUpgradePath } from "./upgrade-path";
+
+/** Rules within one config: skew, runtime, repository needs. One Problem per violation, `key` = full config key. */
+export function checkVersions(config: KubeherdConfig): Problem[] {
+  // versions.kubernetes is the control plane (kube-apiserver) version every other rule is measured against.
+  const cp = parseKubeVersion(config.versions.kubernetes);
+  if (!cp) {
+    return [error(configKey("versions", ["kubernetes"]), `"${config.versions.kubernetes}" is not a Kubernetes release: give the exact release kubeadm applies, e.g. 1.30.2`)];
+  }
+  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp)];
+}
+
+/** Rules between the deployed (base) config and the wanted (target) one: upgrade path. */
+export function checkTransition(base: KubeherdConfig, target: KubeherdConfig): Problem[] {
+  return checkUpgradePath(base, target);
+}
