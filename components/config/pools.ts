@@ -29,6 +29,9 @@ export function checkPools(config: KubeherdConfig): Problem[] {
     }
 
     problems.push(...checkPetsPool(pool, at));
+    if (pool.size !== undefined && pool.role === "control-plane") {
+      problems.push(error(at("size"), "kubeherd creates worker nodes only: list the control-plane hosts under nodes (they join with kubeadm join --control-plane, which needs certificates kubeherd does not hold)"));
+    }
     if (pool.size !== undefined && !config.os.image) {
       problems.push(error(configKey("os", ["image"]), `is required by pool ${pool.name}, whose nodes kubeherd creates`));
     }

@@ -5,6 +5,9 @@
  */
 import type { CattlePool, KubeherdConfig, PetsPool, Pool } from "../config/schema";
 import { convergeScript } from "../scripts/converge";
+import { shellQuote } from "../scripts/quote";
+import { formatKubeVersion, kubeVersionOfPin } from "../versions/kubernetes";
+import { containerdVersionOfPin, dockerVersionOfPin } from "../versions/runtime";
 import { cattleUserData } from "../scripts/userdata";
 
 export interface CattleNode {
@@ -42,21 +45,24 @@ export const joinParameterName = (config: KubeherdConfig, pool: Pool): string =>
 export function cattleNodes(config: KubeherdConfig, pool: CattlePool, region: string): CattleNode[] {
   const userData = cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region });
   return Array.from({ length: pool.size }, (_, index) => {
+    const node = cattleNodeName(pool, index);
     const subnet = pool.subnets[index % pool.subnets.length];
     const fingerprint = JSON.stringify([config.os.image, pool.instanceType, [...pool.securityGroups].sort(), subnet, userData]);
-    return { pool: pool.name, node: `${pool.name}-${index}`, index, subnet, userData, fingerprint };
+    return { pool: pool.name, node, index, subnet, userData, fingerprint };
   });
 }
+
+export const cattleNodeName = (pool: Pool, index: number): string => `${pool.name}-${index}`;
 
 /** The name of the first node of the first control-plane pool: the one node that runs `kubeadm upgrade apply`. */
 export function firstControlPlaneNode(config: KubeherdConfig): string | undefined {
   const pool = poolsInRolloutOrder(config).find((p) => p.role === "control-plane");
   if (!pool) return undefined;
-  return pool.mode === "pets" ? petsNodeNames(pool)[0] : `${pool.name}-0`;
+  return pool.mode === "pets" ? petsNodeNames(pool)[0] : cattleNodeName(pool, 0);
 }
 
 export function petsNodeNames(pool: PetsPool): string[] {
-  return pool.nodes ? pool.nodes.map((n) => n.name) : Array.from({ length: pool.size ?? 0 }, (_, i) => `${pool.name}-${i}`);
+  return pool.nodes ? pool.nodes.map((n) => n.name) : Array.from({ length: pool.size ?? 0 }, (_, i) => cattleNodeName(pool, i));
 }
 
 export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
@@ -97,4 +103,26 @@ export function pinList(config: KubeherdConfig): [string, string][] {
     ["kubectl", v.kubectl],
   ];
   return pins.filter((p): p is [string, string] => p[1] !== undefined);
+}
+
+/** What a node reports once it runs the pins: the hooks wait for these. */
+export interface NodeExpectations {
+  /** Without the `v`: `1.30.2`. */
+  kubeletVersion: string;
+  runtime: { name: "docker" | "containerd"; version: string };
+}
+
+export function nodeExpectations(config: KubeherdConfig): NodeExpectations {
+  const v = config.versions;
+  const kubelet = kubeVersionOfPin(v.kubelet);
+  const runtimePin = v.runtime === "docker" ? v["docker-ce"] : v["containerd.io"];
+  const runtime = runtimePin ? (v.runtime === "docker" ? dockerVersionOfPin(runtimePin) : containerdVersionOfPin(runtimePin)) : undefined;
+  if (!kubelet || !runtime) throw new Error("nodeExpectations needs a validated config (kubelet and runtime pins)");
+  return { kubeletVersion: formatKubeVersion(kubelet), runtime: { name: v.runtime, version: formatKubeVersion(runtime) } };
+}
+
+/** The remote command that runs a node's script as root: directly for root, else through `sudo -n` (never asks). */
+export function rootCommand(script: string, user: string): string {
+  const run = `bash -c ${shellQuote(script)} kubeherd-converge`;
+  return user === "root" ? run : `sudo -n ${run}`;
 }

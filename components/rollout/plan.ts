@@ -8,7 +8,7 @@
  */
 import type { KubeherdConfig, Pool } from "../config/schema";
 import { configChanges, type Change } from "./changes";
-import { cattleNodes, petsNodeNames, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
+import { cattleNodeName, cattleNodes, petsNodeNames, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
 
 export const ACTIONS = ["drain", "terminate", "launch", "run", "wait-ready", "uncordon"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -155,7 +155,7 @@ function launchSteps(node: CattleNode): Step[] {
 function oldChainOrder(config: KubeherdConfig): Map<string, number> {
   const order = new Map<string, number>();
   for (const pool of poolsInRolloutOrder(config)) {
-    const names = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => `${pool.name}-${i}`) : petsNodeNames(pool);
+    const names = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
     for (const node of names) order.set(`${pool.name}/${node}`, order.size);
   }
   return order;

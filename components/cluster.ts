@@ -1,0 +1,75 @@
+/**
+ * The cluster: its pools in rollout order (control plane first, then workers in config order), each pool's first
+ * node chained after the previous pool's last node, so one node changes at a time across the whole cluster.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CattlePoolComponent } from "./cattle";
+import type { KubeherdConfig } from "./config/schema";
+import { PetsPoolComponent } from "./pets";
+import { pinList, poolsInRolloutOrder } from "./rollout/nodes";
+
+export interface KubeherdClusterArgs {
+  config: KubeherdConfig;
+  /** `aws:region`; needed when kubeherd creates EC2 nodes. */
+  region: string;
+  /** The admin kubeconfig (secret), for the Kubernetes provider (the hooks get it through configureKubeconfig). */
+  kubeconfig: pulumi.Input<string>;
+  /** Secret config values by key name (SSH private keys of pets pools). */
+  secrets: Record<string, pulumi.Input<string>>;
+  /** Milliseconds since the epoch, for join-token rotation. */
+  now: number;
+}
+
+export interface PoolOutputs {
+  mode: "cattle" | "pets";
+  role: "control-plane" | "worker";
+  pins: Record<string, string>;
+  nodes: string[];
+  launchTemplateId?: pulumi.Output<string>;
+  launchTemplateVersion?: pulumi.Output<number>;
+  instanceIds?: pulumi.Output<string>[];
+}
+
+export class KubeherdCluster extends pulumi.ComponentResource {
+  readonly pools: Record<string, PoolOutputs> = {};
+  /** Every node resource in rollout order. */
+  readonly nodes: pulumi.Resource[] = [];
+
+  constructor(name: string, args: KubeherdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeherd:index:Cluster", name, {}, opts);
+    const { config } = args;
+    const createsInstances = config.pools.some((p) => p.mode === "cattle" || p.size !== undefined);
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
+    const kmsKey = createsInstances
+      ? new aws.kms.Key(`${name}-join`, {
+          description: `kubeherd ${config.cluster.name}: encrypts the join tokens in SSM`,
+          enableKeyRotation: true,
+          tags: { "kubeherd:cluster": config.cluster.name },
+        }, { parent: this })
+      : undefined;
+    const pins = Object.fromEntries(pinList(config));
+
+    let after: pulumi.Resource | undefined;
+    for (const pool of poolsInRolloutOrder(config)) {
+      if (pool.mode === "cattle") {
+        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, after, now: args.now }, { parent: this });
+        this.nodes.push(...c.instances);
+        this.pools[pool.name] = {
+          mode: "cattle", role: pool.role, pins, nodes: c.nodeNames,
+          launchTemplateId: c.launchTemplate.id, launchTemplateVersion: c.launchTemplate.latestVersion, instanceIds: c.instances.map((i) => i.id),
+        };
+        after = c.lastNode ?? after;
+      } else {
+        const key = pool.ssh?.privateKeySecret ?? "sshPrivateKey";
+        const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
+        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], after, ec2 }, { parent: this });
+        this.nodes.push(...p.commands);
+        this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };
+        after = p.lastNode ?? after;
+      }
+    }
+    this.registerOutputs({ pools: this.pools });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A pool's pinned launch template and the instance role it runs with. The user data carries the pins; the role
+ * may read the pool's join parameter and nothing else.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PoolLaunchTemplateArgs {
+  cluster: string;
+  pool: string;
+  image: string;
+  instanceType: string;
+  securityGroups: string[];
+  userData: string;
+  joinParameterArn: pulumi.Input<string>;
+  kmsKeyArn: pulumi.Input<string>;
+  /** Tags carrying the pins (`kubeherd:pin:kubelet` = `1.30.2-1.1`). */
+  pinTags: Record<string, string>;
+}
+
+export class PoolLaunchTemplate extends pulumi.ComponentResource {
+  readonly launchTemplate: aws.ec2.LaunchTemplate;
+  readonly role: aws.iam.Role;
+
+  constructor(name: string, args: PoolLaunchTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeherd:index:PoolLaunchTemplate", name, {}, opts);
+    const tags = { "kubeherd:cluster": args.cluster, "kubeherd:pool": args.pool };
+
+    this.role = new aws.iam.Role(`${name}-role`, {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags,
+    }, { parent: this });
+
+    new aws.iam.RolePolicy(`${name}-join`, {
+      role: this.role.id,
+      policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: args.joinParameterArn },
+          { Effect: "Allow", Action: ["kms:Decrypt"], Resource: args.kmsKeyArn, Condition: { StringEquals: { "kms:ViaService": `ssm.${aws.config.region ?? "*"}.amazonaws.com` } } },
+        ],
+      }),
+    }, { parent: this });
+
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags }, { parent: this });
+
+    this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, {
+      imageId: args.image,
+      instanceType: args.instanceType,
+      iamInstanceProfile: { arn: profile.arn },
+      vpcSecurityGroupIds: args.securityGroups,
+      userData: Buffer.from(args.userData, "utf8").toString("base64"),
+      updateDefaultVersion: true,
+      metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" } }],
+      // Tags on the template itself, not tagSpecifications: a tag change must not make a new version (and so new nodes).
+      tags: { ...tags, ...args.pinTags },
+    }, { parent: this });
+
+    this.registerOutputs({ launchTemplateId: this.launchTemplate.id, latestVersion: this.launchTemplate.latestVersion });
+  }
+}

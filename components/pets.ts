@@ -1,0 +1,108 @@
+/**
+ * A pets pool: long-lived nodes upgraded in place, one remote command per node whose script converges the node to
+ * its pins (DESIGN.md "Rollout semantics"). The command re-runs when its triggers (pins, maintenance tokens) change;
+ * a hook drains the node before and another waits for it to be Ready with the pinned kubelet and uncordons it after.
+ * Nodes are existing hosts, or EC2 instances from the pool's pinned launch template that are never replaced.
+ */
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { KubeherdConfig, PetsPool } from "./config/schema";
+import { drainHook, readyHook, registerNodeContext } from "./hooks";
+import { JoinToken } from "./join";
+import { PoolLaunchTemplate } from "./launch-template";
+import { cattleUserData } from "./scripts/userdata";
+import { joinParameterName, nodeExpectations, petsNodes, pinList, rootCommand } from "./rollout/nodes";
+
+export interface PetsPoolArgs {
+  config: KubeherdConfig;
+  pool: PetsPool;
+  /** The pool's SSH private key (a secret). */
+  privateKey: pulumi.Input<string>;
+  after?: pulumi.Resource;
+  /** Only for pools whose EC2 nodes kubeherd creates. */
+  ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
+}
+
+export class PetsPoolComponent extends pulumi.ComponentResource {
+  readonly commands: command.remote.Command[] = [];
+  readonly instances: aws.ec2.Instance[] = [];
+  readonly nodeNames: string[];
+
+  constructor(name: string, args: PetsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kubeherd:index:PetsPool", name, {}, opts);
+    const { config, pool } = args;
+    const ssh = pool.ssh ?? { user: "ubuntu", port: 22, privateKeySecret: "sshPrivateKey", connectTimeoutSeconds: 60 };
+    const nodes = petsNodes(config, pool);
+    const expect = nodeExpectations(config);
+    const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
+    if (hosts) this.instances.push(...hosts);
+
+    let previous = args.after;
+    nodes.forEach((node, i) => {
+      const resourceName = `${name}-${node.node}`;
+      const instance = hosts?.[i];
+      const context = { pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout };
+      if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
+      else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
+
+      const cmd = new command.remote.Command(resourceName, {
+        connection: {
+          host: instance ? instance.privateIp : (node.host as string),
+          port: ssh.port,
+          user: ssh.user,
+          privateKey: args.privateKey,
+          ...(node.hostKey ? { hostKey: node.hostKey } : {}),
+          // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
+          perDialTimeout: 10,
+          dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
+        },
+        create: rootCommand(node.script, ssh.user),
+        // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
+        update: "true",
+        triggers: node.triggers,
+        logging: command.remote.Logging.None,
+      }, {
+        parent: this,
+        dependsOn: previous ? [previous] : [],
+        additionalSecretOutputs: ["stdout", "stderr"],
+        hooks: { beforeCreate: [drainHook], afterCreate: [readyHook] },
+      });
+      this.commands.push(cmd);
+      previous = cmd;
+    });
+    this.nodeNames = nodes.map((n) => n.node);
+    this.registerOutputs({ nodes: this.nodeNames });
+  }
+
+  get lastNode(): pulumi.Resource | undefined {
+    return this.commands[this.commands.length - 1];
+  }
+
+  /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
+  private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): aws.ec2.Instance[] {
+    const { config, pool } = args;
+    const join = new JoinToken(`${name}-join`, {
+      cluster: config.cluster.name, pool: pool.name, parameterName: joinParameterName(config, pool),
+      kmsKey: ec2.kmsKey, provider: ec2.provider, ttlHours: config.cluster.bootstrapTokenTtlHours, now: ec2.now,
+    }, { parent: this });
+    const template = new PoolLaunchTemplate(`${name}-template`, {
+      cluster: config.cluster.name,
+      pool: pool.name,
+      image: config.os.image as string,
+      instanceType: pool.instanceType as string,
+      securityGroups: pool.securityGroups ?? [],
+      userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
+      joinParameterArn: join.parameter.arn,
+      kmsKeyArn: ec2.kmsKey.arn,
+      pinTags: Object.fromEntries(pinList(config).map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])),
+    }, { parent: this });
+    const subnets = pool.subnets ?? [];
+    return nodeNames.map((node, i) => new aws.ec2.Instance(`${name}-${node}-instance`, {
+      launchTemplate: { id: template.launchTemplate.id, version: template.launchTemplate.latestVersion.apply(String) },
+      subnetId: subnets[i % subnets.length],
+      tags: { Name: `${config.cluster.name}-${node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool.name, "kubeherd:node": node },
+    }, { parent: this, dependsOn: [join], ignoreChanges: ["launchTemplate", "ami", "userData", "instanceType"] }));
+  }
+}
