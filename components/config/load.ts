@@ -2,20 +2,9 @@
  * The one code path from raw stack config to a validated `KubeherdConfig`. The program feeds it from
  * `pulumi.Config` (./pulumi-source.ts), the plan command from `Pulumi.<stack>.yaml` (./stackfile.ts).
  */
-import type { z } from "zod";
 import { checkVersions } from "../versions/rules";
 import { error, warning, configKey, type Problem } from "./problems";
-import {
-  clusterSchema,
-  configSchema,
-  osSchema,
-  promotionSchema,
-  repositoriesSchema,
-  versionsSchema,
-  poolSchema,
-  CONFIG_KEYS,
-  type KubeherdConfig,
-} from "./schema";
+import { configSchema, CONFIG_KEYS, type KubeherdConfig } from "./schema";
 import { checkPools } from "./pools";
 
 /** Where a stack's `kubeherd:*` values come from. Keys are given without the `kubeherd:` namespace. */
@@ -39,15 +28,6 @@ export interface LoadResult {
   problems: Problem[];
 }
 
-const keySchemas = {
-  cluster: clusterSchema,
-  versions: versionsSchema,
-  repositories: repositoriesSchema,
-  os: osSchema,
-  pools: poolSchema.array(),
-  promotion: promotionSchema,
-} satisfies Record<(typeof CONFIG_KEYS)[number], z.ZodType>;
-
 const optionalKeys = new Set(["repositories", "os", "promotion"]);
 
 export function loadConfig(source: ConfigSource, options: LoadOptions): LoadResult {
@@ -64,7 +44,7 @@ export function loadConfig(source: ConfigSource, options: LoadOptions): LoadResu
       problems.push(error(configKey(key), "must not be a secret: it is reviewed as code"));
       continue;
     }
-    const parsed = keySchemas[key].safeParse(value);
+    const parsed = configSchema.shape[key].safeParse(value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(error(configKey(key, issue.path), issue.message));
       continue;
