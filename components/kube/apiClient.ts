@@ -1,0 +1,221 @@
+/**
+ * `KubeClient` over @kubernetes/client-node 1.x, built from a kubeconfig document (the same one the stack's
+ * Kubernetes provider uses). Node patches go out as JSON merge patches: client-node 1.x would otherwise pick the
+ * first patch type of the OpenAPI spec, JSON Patch, which cannot say "remove this annotation if present".
+ */
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  PolicyV1Api,
+  Watch,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import {
+  KubeApiError,
+  type EvictionOutcome,
+  type Kind,
+  type KubeClient,
+  type ListResult,
+  type ObjectOf,
+  type Query,
+  type WatchEventType,
+  type Watcher,
+} from "./client";
+
+/** Long-lived watches are cut by the server after this long and started again, as informers do. */
+const WATCH_TIMEOUT_SECONDS = 300;
+
+const API_PATHS: Record<Kind, { group: string; namespaced: boolean }> = {
+  nodes: { group: "/api/v1", namespaced: false },
+  pods: { group: "/api/v1", namespaced: true },
+  replicasets: { group: "/apis/apps/v1", namespaced: true },
+  deployments: { group: "/apis/apps/v1", namespaced: true },
+  statefulsets: { group: "/apis/apps/v1", namespaced: true },
+  daemonsets: { group: "/apis/apps/v1", namespaced: true },
+  poddisruptionbudgets: { group: "/apis/policy/v1", namespaced: true },
+};
+
+export function collectionPath(kind: Kind, namespace?: string): string {
+  const { group, namespaced } = API_PATHS[kind];
+  return namespaced && namespace !== undefined ? `${group}/namespaces/${encodeURIComponent(namespace)}/${kind}` : `${group}/${kind}`;
+}
+
+/** The API's own words for a failed call: the `message` of the Status body when there is one. */
+export function apiMessage(err: unknown): { status: number; message: string } | undefined {
+  if (!(err instanceof ApiException)) return undefined;
+  const status = Number(err.code);
+  const body: unknown = err.body;
+  let parsed: unknown = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return { status, message: body.trim() || `HTTP ${status}` };
+    }
+  }
+  if (typeof parsed === "object" && parsed !== null && "message" in parsed && typeof parsed.message === "string") {
+    return { status, message: parsed.message };
+  }
+  return { status, message: `HTTP ${status}` };
+}
+
+function rethrow(err: unknown, what: string): never {
+  const api = apiMessage(err);
+  if (api) throw new KubeApiError(api.status, api.message, what);
+  throw err;
+}
+
+export function clientFromKubeconfig(kubeconfig: string): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig);
+  return new ApiClient(kc);
+}
+
+export class ApiClient implements KubeClient {
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly policy: PolicyV1Api;
+  private readonly watcher: Watch;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.policy = kc.makeApiClient(PolicyV1Api);
+    this.watcher = new Watch(kc);
+  }
+
+  async list<K extends Kind>(kind: K, query: Query = {}): Promise<ListResult<ObjectOf[K]>> {
+    const { namespace, fieldSelector } = query;
+    try {
+      const list = await this.listRaw(kind, namespace, fieldSelector);
+      return { items: list.items as ObjectOf[K][], resourceVersion: list.metadata?.resourceVersion ?? "" };
+    } catch (err) {
+      rethrow(err, `list ${kind}${namespace ? ` in ${namespace}` : ""}`);
+    }
+  }
+
+  private listRaw(kind: Kind, namespace: string | undefined, fieldSelector: string | undefined): Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }> {
+    const ns = { namespace: namespace ?? "", fieldSelector };
+    const all = { fieldSelector };
+    switch (kind) {
+      case "nodes":
+        return this.core.listNode(all);
+      case "pods":
+        return namespace === undefined ? this.core.listPodForAllNamespaces(all) : this.core.listNamespacedPod(ns);
+      case "replicasets":
+        return namespace === undefined ? this.apps.listReplicaSetForAllNamespaces(all) : this.apps.listNamespacedReplicaSet(ns);
+      case "deployments":
+        return namespace === undefined ? this.apps.listDeploymentForAllNamespaces(all) : this.apps.listNamespacedDeployment(ns);
+      case "statefulsets":
+        return namespace === undefined ? this.apps.listStatefulSetForAllNamespaces(all) : this.apps.listNamespacedStatefulSet(ns);
+      case "daemonsets":
+        return namespace === undefined ? this.apps.listDaemonSetForAllNamespaces(all) : this.apps.listNamespacedDaemonSet(ns);
+      case "poddisruptionbudgets":
+        return namespace === undefined
+          ? this.policy.listPodDisruptionBudgetForAllNamespaces(all)
+          : this.policy.listNamespacedPodDisruptionBudget(ns);
+    }
+  }
+
+  async get<K extends Kind>(kind: K, name: string, namespace?: string): Promise<ObjectOf[K] | undefined> {
+    try {
+      return (await this.readRaw(kind, name, namespace ?? "")) as ObjectOf[K];
+    } catch (err) {
+      if (apiMessage(err)?.status === 404) return undefined;
+      rethrow(err, `read ${kind} ${namespace ? `${namespace}/` : ""}${name}`);
+    }
+  }
+
+  private readRaw(kind: Kind, name: string, namespace: string): Promise<unknown> {
+    switch (kind) {
+      case "nodes":
+        return this.core.readNode({ name });
+      case "pods":
+        return this.core.readNamespacedPod({ name, namespace });
+      case "replicasets":
+        return this.apps.readNamespacedReplicaSet({ name, namespace });
+      case "deployments":
+        return this.apps.readNamespacedDeployment({ name, namespace });
+      case "statefulsets":
+        return this.apps.readNamespacedStatefulSet({ name, namespace });
+      case "daemonsets":
+        return this.apps.readNamespacedDaemonSet({ name, namespace });
+      case "poddisruptionbudgets":
+        return this.policy.readNamespacedPodDisruptionBudget({ name, namespace });
+    }
+  }
+
+  async watch<K extends Kind>(
+    kind: K,
+    query: Query & { resourceVersion: string },
+    onEvent: (type: WatchEventType, object: ObjectOf[K]) => void,
+    onClose: (err?: Error) => void,
+  ): Promise<Watcher> {
+    let closed = false;
+    const close = (err?: Error) => {
+      if (closed) return;
+      closed = true;
+      onClose(err);
+    };
+    const params = {
+      resourceVersion: query.resourceVersion,
+      fieldSelector: query.fieldSelector,
+      timeoutSeconds: WATCH_TIMEOUT_SECONDS,
+      allowWatchBookmarks: false,
+    };
+    const controller = await this.watcher.watch(
+      collectionPath(kind, query.namespace),
+      params,
+      (phase: string, object: ObjectOf[K]) => {
+        if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") onEvent(phase, object);
+        // An ERROR event (410 Gone: the resourceVersion is too old) ends this watch; the caller lists again.
+        else if (phase === "ERROR") close(new Error(`watch ${kind}: ${JSON.stringify(object)}`));
+      },
+      (err: unknown) => close(err instanceof Error ? err : err ? new Error(String(err)) : undefined),
+    );
+    return {
+      stop: () => {
+        closed = true;
+        controller.abort();
+      },
+    };
+  }
+
+  async patchNode(name: string, patch: object) {
+    try {
+      return await this.core.patchNode({ name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    } catch (err) {
+      rethrow(err, `patch node ${name}`);
+    }
+  }
+
+  async deleteNode(name: string): Promise<boolean> {
+    try {
+      await this.core.deleteNode({ name });
+      return true;
+    } catch (err) {
+      if (apiMessage(err)?.status === 404) return false;
+      rethrow(err, `delete node ${name}`);
+    }
+  }
+
+  async evictPod(namespace: string, name: string): Promise<EvictionOutcome> {
+    try {
+      await this.core.createNamespacedPodEviction({
+        name,
+        namespace,
+        body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } },
+      });
+      return { result: "evicted" };
+    } catch (err) {
+      const api = apiMessage(err);
+      if (!api) return { result: "failed", status: 0, message: err instanceof Error ? err.message : String(err) };
+      if (api.status === 404) return { result: "gone" };
+      if (api.status === 429) return { result: "blocked", message: api.message };
+      return { result: "failed", status: api.status, message: api.message };
+    }
+  }
+}
