@@ -36,7 +36,7 @@ export const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const HOST_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}$/;
 
 /** A one-line apt source: `deb [options] URI suite [components]`. `{minor}` and `{codename}` are placeholders. */
-export const APT_SOURCE = /^deb (?:\[[A-Za-z0-9=,._/:+ -]+\] )?[A-Za-z0-9]+:[A-Za-z0-9._~/:%+-]+(?: [A-Za-z0-9._/{}+-]+){1,8}$/;
+export const APT_SOURCE = /^deb (?:\[[A-Za-z0-9=,._/:+ -]+\] )?[A-Za-z0-9]+:[A-Za-z0-9._~/:%+{}-]+(?: [A-Za-z0-9._/{}+-]+){1,8}$/;
 
 /** A maintenance token: any short label; changing it runs the maintenance again. */
 export const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -55,7 +55,7 @@ function checkDocker(config: KubeherdConfig, cp: KubeVersion): Problem[] {
   const problems: Problem[] = [];
   const k8s = formatKubeVersion(cp);
   if (!before(cp, DOCKERSHIM_REMOVED) && versions["cri-dockerd"] === undefined) {
-    problems.push(error(key("cri-dockerd"), `Kubernetes ${k8s} with runtime docker needs a cri-dockerd pin: dockershim was removed from the kubelet in 1.24: pin cri-dockerd (e.g. 0.3.15.3-0.ubuntu-jammy) and set kubeherd:repositories.cri-dockerd, or move to runtime containerd on a new pool`));
+    problems.push(error(key("cri-dockerd"), `Kubernetes ${k8s} with runtime docker needs a cri-dockerd pin: dockershim was removed from the kubelet in 1.24: pin cri-dockerd (e.g. 0.3.15.3-0.ubuntu-jammy) and set kubeherd:repositories.cri-dockerd, or move to runtime containerd with a new stack`));
   }
   if (versions["cri-dockerd"] !== undefined && config.repositories["cri-dockerd"] === undefined) {
     problems.push(error(configKey("repositories", ["cri-dockerd"]), `cri-dockerd ${versions["cri-dockerd"]} is pinned but no repository is set for it: cri-dockerd has no upstream apt repository (Mirantis publishes .deb files only): set kubeherd:repositories.cri-dockerd to the apt line of a repository holding its .deb, e.g. "deb [trusted=yes] http://mirror.example.com/cri-dockerd ./"`));

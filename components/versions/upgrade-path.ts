@@ -95,6 +95,6 @@ function checkRuntimeSwitch(base: KubeherdConfig, target: KubeherdConfig): Probl
   const to = target.versions.runtime;
   if (from === to) return [];
   return [
-    error(configKey("versions", ["runtime"]), `${configKey("versions", ["runtime"])} goes from ${from} to ${to}: kubeherd does not migrate a node's container runtime in place: keep ${from} here, and bring up a new pool with ${to} and move the workloads there`),
+    error(configKey("versions", ["runtime"]), `${configKey("versions", ["runtime"])} goes from ${from} to ${to}: kubeherd does not migrate a node's container runtime in place: keep ${from} here, and bring up a new cluster (stack) with ${to} and move the workloads there`),
   ];
 }

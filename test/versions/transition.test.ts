@@ -165,10 +165,10 @@ describe("the container runtime", () => {
   it.each([
     ["docker", "containerd"],
     ["containerd", "docker"],
-  ])("refuses a switch from %s to %s and says to use a new pool", (from, to) => {
+  ])("refuses a switch from %s to %s and says to use a new cluster", (from, to) => {
     const problems = checkTransition(currentConfig({ versions: { runtime: from } }), currentConfig({ versions: { runtime: to } }));
     expect(found(problems)).toEqual(["error kubeherd:versions.runtime"]);
-    expect(problems[0].message).toContain("new pool");
+    expect(problems[0].message).toContain("new cluster (stack)");
   });
 });
 

@@ -1,0 +1,154 @@
+/**
+ * The program under Pulumi's mocks: GIVEN a stack's config, WHEN index.ts runs, THEN the registered graph is the
+ * one DESIGN.md "Rollout semantics" describes. Hooks never run under mocks; their callbacks are tested in test/kube.
+ */
+import { join } from "node:path";
+import type { Output } from "@pulumi/pulumi";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { readStackFile } from "../../components/config/stackfile";
+import { useMocks, settle, valueOf, type Registration } from "../fixtures/mocks";
+import { patched } from "../fixtures/config";
+import { REPO_DIR } from "../fixtures/stackfiles";
+
+const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n# kubeconfig-secret-marker", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----ssh-secret-marker" };
+
+/** The dev stack file's config as the Pulumi engine hands it to the program, with patches to kubeherd:* keys. */
+function stackConfig(file: string, patch: Record<string, Record<string, unknown>> = {}): Record<string, string> {
+  const { values } = readStackFile(join(REPO_DIR, file));
+  const out: Record<string, string> = { ...SECRETS };
+  for (const [k, v] of Object.entries(values)) {
+    const short = k.replace(/^kubeherd:/, "");
+    const value = k.startsWith("kubeherd:") && patch[short] ? patched({ v }, { v: patch[short] }).v : v;
+    out[k] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+async function runProgram(config: Record<string, string>): Promise<{ registered: Registration[]; exports: Record<string, unknown> }> {
+  const registered = useMocks("dev", config, Object.keys(SECRETS));
+  vi.resetModules();
+  const exports = (await import("../../index")) as Record<string, unknown>;
+  await settle();
+  return { registered, exports };
+}
+
+const byType = (registered: Registration[], type: string) => registered.filter((r) => r.type === type);
+const userDataOf = (r: Registration) => Buffer.from(String(r.inputs.userData), "base64").toString("utf8");
+const BUMP = { versions: { kubernetes: "1.34.1", kubeadm: "1.34.1-1.1", kubelet: "1.34.1-1.1", kubectl: "1.34.1-1.1" } };
+
+describe("the dev stack under mocks", () => {
+  let registered: Registration[];
+  let exports: Record<string, unknown>;
+  beforeEach(async () => {
+    ({ registered, exports } = await runProgram(stackConfig("Pulumi.dev.yaml")));
+  });
+
+  it("chains every node after the one before it, control plane first, and never on another node's outputs", () => {
+    const nodes = registered.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "command:remote:Command");
+    expect(nodes.map((n) => n.name)).toEqual(["control-plane-dev-cp-1", "workers-0", "workers-1", "storage-dev-storage-1"]);
+    const nodeUrns = new Set(nodes.map((n) => n.urn));
+    nodes.forEach((node, i) => {
+      const nodeDeps = node.dependencies.filter((d) => nodeUrns.has(d));
+      expect(nodeDeps).toEqual(i === 0 ? [] : [nodes[i - 1].urn]);
+      expect(JSON.stringify(node.inputs)).not.toMatch(/ip-10-0-0-1/);
+    });
+  });
+
+  it("replaces rolling cattle nodes delete-before-create, on a trigger of pins and image, with drain, ready and forget hooks", () => {
+    for (const instance of byType(registered, "aws:ec2/instance:Instance")) {
+      expect(instance.deleteBeforeReplace).toBe(true);
+      expect(String(instance.replacementTrigger)).toContain("1.33.5-1.1");
+      expect(String(instance.replacementTrigger)).toContain("ami-0a1b2c3d4e5f60718");
+      expect(instance.hooks).toEqual({ beforeCreate: [], afterCreate: ["kubeherd-ready"], beforeDelete: ["kubeherd-drain"], afterDelete: ["kubeherd-forget-node"] });
+      expect(instance.inputs.launchTemplate).toMatchObject({ version: "1" });
+    }
+  });
+
+  it("bakes the pins into the launch template: user data installs and holds them, IMDSv2 required, root volume encrypted", () => {
+    const [lt] = byType(registered, "aws:ec2/launchTemplate:LaunchTemplate");
+    const userData = userDataOf(lt);
+    expect(userData).toMatch(/^#cloud-config/);
+    for (const pin of ["kubelet=1.33.5-1.1", "kubeadm=1.33.5-1.1", "kubectl=1.33.5-1.1", "containerd.io=1.7.27-1"]) expect(userData).toContain(pin);
+    expect(userData).toMatch(/apt-mark hold/);
+    expect(lt.inputs.metadataOptions).toMatchObject({ httpTokens: "required" });
+    expect(lt.inputs.blockDeviceMappings).toEqual([expect.objectContaining({ ebs: expect.objectContaining({ encrypted: "true" }) })]);
+    expect(lt.inputs.tags).toMatchObject({ "kubeherd:pin:kubelet": "1.33.5-1.1" });
+  });
+
+  it("keeps the join token out of user data and plain outputs: a SecureString in SSM, read by the pool's role alone", () => {
+    const [param] = byType(registered, "aws:ssm/parameter:Parameter");
+    expect(param.inputs).toMatchObject({ type: "SecureString", name: "/kubeherd/dev/workers/join" });
+    const [lt] = byType(registered, "aws:ec2/launchTemplate:LaunchTemplate");
+    const everythingPlain = JSON.stringify(registered.filter((r) => r.type !== "aws:ssm/parameter:Parameter" && r.type !== "kubernetes:core/v1:Secret").map((r) => r.inputs)) + userDataOf(lt);
+    expect(everythingPlain).not.toContain("0123456789abcdef");
+    expect(everythingPlain).not.toContain("kubeconfig-secret-marker");
+    const [policy] = byType(registered, "aws:iam/rolePolicy:RolePolicy");
+    expect(String(policy.inputs.policy)).toContain("arn:aws:mock:::workers-join-parameter");
+    const [secret] = byType(registered, "kubernetes:core/v1:Secret");
+    expect(secret.inputs).toMatchObject({ type: "bootstrap.kubernetes.io/token", metadata: { namespace: "kube-system", name: "bootstrap-token-abcdef" } });
+  });
+
+  it("upgrades pets nodes with one command each: triggers of pins and tokens, drain and ready hooks, output kept secret", () => {
+    const commands = byType(registered, "command:remote:Command");
+    expect(commands.map((c) => c.name)).toEqual(["control-plane-dev-cp-1", "storage-dev-storage-1"]);
+    for (const c of commands) {
+      expect(c.hooks).toEqual({ beforeCreate: ["kubeherd-drain"], afterCreate: ["kubeherd-ready"], beforeDelete: [], afterDelete: [] });
+      expect(c.inputs.triggers).toEqual(expect.arrayContaining(["kubelet=1.33.5-1.1", "containerd.io=1.7.27-1", "system-upgrade=2026-11"]));
+      expect(c.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
+      expect(c.inputs.logging).toBe("none");
+      expect(String(c.inputs.create)).toMatch(/^sudo -n bash -c '/);
+      expect(c.inputs.connection).toMatchObject({ hostKey: expect.stringMatching(/^ssh-ed25519 /), user: "ubuntu" });
+    }
+    expect(String(commands[0].inputs.create)).toContain("kubeadm upgrade apply");
+    expect(String(commands[1].inputs.create)).not.toContain("kubeadm upgrade apply");
+  });
+
+  it("exports the pins and nodes per pool and the rollout order", async () => {
+    const pools = exports.pools as Record<string, { pins: Record<string, string>; nodes: string[] }>;
+    expect(pools.workers.nodes).toEqual(["workers-0", "workers-1"]);
+    expect(pools.storage.pins.kubelet).toBe("1.33.5-1.1");
+    expect(exports.rolloutOrder).toEqual(["dev-cp-1", "workers-0", "workers-1", "dev-storage-1"]);
+    const workers = exports.pools as Record<string, { launchTemplateId: Output<string>; instanceIds: Output<string>[] }>;
+    expect(await valueOf(workers.workers.launchTemplateId)).toBe("workers-template-lt-id");
+    expect(await Promise.all(workers.workers.instanceIds.map(valueOf))).toEqual(["workers-0-id", "workers-1-id"]);
+  });
+});
+
+describe("a bumped dev stack under mocks", () => {
+  it("puts the new pins into user data, the replacement trigger and the pets triggers, and nothing of the old ones", async () => {
+    const { registered } = await runProgram(stackConfig("Pulumi.dev.yaml", BUMP));
+    const [lt] = byType(registered, "aws:ec2/launchTemplate:LaunchTemplate");
+    expect(userDataOf(lt)).toContain("kubelet=1.34.1-1.1");
+    expect(userDataOf(lt)).not.toContain("1.33.5");
+    for (const i of byType(registered, "aws:ec2/instance:Instance")) expect(String(i.replacementTrigger)).toContain("1.34.1-1.1");
+    for (const c of byType(registered, "command:remote:Command")) expect(c.inputs.triggers).toContain("kubelet=1.34.1-1.1");
+  });
+
+  it("creates surge replacements before deleting (no deleteBeforeReplace)", async () => {
+    const pools = JSON.parse(stackConfig("Pulumi.dev.yaml")["kubeherd:pools"]) as Record<string, unknown>[];
+    const surge = pools.map((p) => (p.name === "workers" ? { ...p, rollout: { strategy: "surge" } } : p));
+    const config = { ...stackConfig("Pulumi.dev.yaml"), "kubeherd:pools": JSON.stringify(surge) };
+    const { registered } = await runProgram(config);
+    const instances = byType(registered, "aws:ec2/instance:Instance");
+    expect(instances).toHaveLength(2);
+    for (const i of instances) expect(i.deleteBeforeReplace).toBe(false);
+  });
+});
+
+describe("bad config under the program", () => {
+  it("throws before any resource is registered, naming the key", async () => {
+    const config = stackConfig("Pulumi.dev.yaml", { versions: { kubelet: "1.34.0-1.1" } });
+    const registered = useMocks("dev", config, Object.keys(SECRETS));
+    vi.resetModules();
+    await expect(import("../../index")).rejects.toThrow(/kubeherd:versions\.kubelet/);
+    expect(registered).toEqual([]);
+  });
+
+  it("refuses a missing SSH key secret when the program runs", async () => {
+    const config = stackConfig("Pulumi.dev.yaml");
+    delete config["kubeherd:sshPrivateKey"];
+    useMocks("dev", config, ["kubeherd:kubeconfig"]);
+    vi.resetModules();
+    await expect(import("../../index")).rejects.toThrow(/kubeherd:sshPrivateKey/);
+  });
+});
