@@ -45,6 +45,8 @@ export class FakeApiServer {
   readonly cluster: FakeCluster;
   readonly requests: RecordedRequest[] = [];
   private readonly faults: Fault[] = [];
+  /** Runs before each request is answered, to script a change of the world at that exact moment. */
+  beforeRequest?: (request: RecordedRequest) => void;
   private server?: Server;
   private readonly streams = new Set<ServerResponse>();
 
@@ -111,7 +113,9 @@ export class FakeApiServer {
     const url = new URL(req.url ?? "/", "http://localhost");
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? "GET";
-    this.requests.push({ method, path: url.pathname, query, contentType: req.headers["content-type"] });
+    const recorded: RecordedRequest = { method, path: url.pathname, query, contentType: req.headers["content-type"] };
+    this.requests.push(recorded);
+    this.beforeRequest?.(recorded);
     const body = await readBody(req);
     const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
     if (fault) {

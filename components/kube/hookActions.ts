@@ -1,0 +1,170 @@
+/**
+ * What the named Pulumi resource hooks (components/hooks.ts) do, as plain functions of the hook's arguments and
+ * an environment: the node resource's context, a client, a clock, a log. No Pulumi here, so tests call these
+ * directly against the in-process API.
+ */
+import { rolloutSchema, type Rollout } from "../config/schema";
+import type { KubeClient } from "./client";
+import type { Clock } from "./clock";
+import { drainNode } from "./drain";
+import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
+import { waitReady } from "./ready";
+import { waitForWorkloads, type DrainRecord } from "./workloads";
+
+/** What the hooks need to know about one node resource; the pool components register it under the Pulumi
+ *  resource name (args.name in the hook callback) when they create the resource. */
+export interface NodeHookContext {
+  pool: string;
+  node: string; // logical node name in the plan (pets: the Kubernetes node name; cattle: "workers-0")
+  mode: "cattle" | "pets";
+  kubeNodeName?: string; // pets: known Kubernetes node name; cattle: undefined -> found from instance outputs
+  kubeletVersion: string; // expected kubelet version without v, e.g. "1.30.2" (from the kubelet pin)
+  runtime: { name: "docker" | "containerd"; version: string }; // e.g. {name:"containerd", version:"1.7.19"}; for adoption
+  rollout: Rollout;
+}
+
+/** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
+export interface HookArgs {
+  name: string;
+  type: string;
+  id?: string;
+  newInputs?: Record<string, unknown>;
+  oldInputs?: Record<string, unknown>;
+  newOutputs?: Record<string, unknown>;
+  oldOutputs?: Record<string, unknown>;
+}
+
+export interface HookEnv {
+  /** The node resources' contexts, by Pulumi resource name. */
+  contexts: ReadonlyMap<string, NodeHookContext>;
+  /** Drains not yet followed by their gate, by Pulumi resource name (old and new copy share it). */
+  records: Map<string, DrainRecord>;
+  client(): Promise<KubeClient>;
+  clock: Clock;
+  log: (message: string) => void;
+}
+
+const INSTANCE_TYPE = "aws:ec2/instance:Instance";
+
+interface Resolved {
+  mode: "cattle" | "pets";
+  rollout: Rollout;
+  ctx?: NodeHookContext;
+}
+
+/** The node's context, or — for a resource no longer in the program — defaults and the mode its type implies. */
+function resolve(args: HookArgs, env: HookEnv): Resolved {
+  const ctx = env.contexts.get(args.name);
+  if (ctx) return { mode: ctx.mode, rollout: ctx.rollout, ctx };
+  return { mode: args.type === INSTANCE_TYPE ? "cattle" : "pets", rollout: rolloutSchema.parse({}) };
+}
+
+const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** A cattle instance's node identity from its outputs (`id`, `privateDns`, `privateIp`). */
+export function instanceIdentity(outputs: Record<string, unknown> | undefined, id?: string): NodeIdentity {
+  return { instanceId: text(outputs?.id) ?? text(id), privateDns: text(outputs?.privateDns), privateIp: text(outputs?.privateIp) };
+}
+
+function identityOf(r: Resolved, args: HookArgs, outputs: Record<string, unknown> | undefined): NodeIdentity | undefined {
+  if (r.mode === "pets") {
+    const name = r.ctx?.kubeNodeName ?? r.ctx?.node;
+    // A pets host kubeherd launched is known by its private DNS name; kubeadm names the node after the host
+    // name, which is that name or (Ubuntu's default) its first label.
+    if (name?.includes(".")) return { privateDns: name };
+    return name ? { nodeName: name } : undefined;
+  }
+  const id = instanceIdentity(outputs, args.id);
+  return id.instanceId || id.privateDns || id.privateIp ? id : undefined;
+}
+
+/**
+ * The drain hook: cattle `beforeDelete` (the instance is about to be terminated), pets `beforeCreate` (the
+ * upgrade command is about to run). Pets nodes that already run the pins and that kubeherd has never rolled are
+ * adopted without a drain.
+ */
+export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<void> {
+  const r = resolve(args, env);
+  const id = identityOf(r, args, r.mode === "cattle" ? args.oldOutputs : undefined);
+  if (!id) {
+    env.log(`${args.name}: no node to drain (no context and no instance outputs to find it by)`);
+    return;
+  }
+  const client = await env.client();
+  const node = await lookupNode(client, id);
+  const name = node?.metadata?.name;
+  if (!node || !name) {
+    env.log(`${describeIdentity(id)}: no Kubernetes node registered, nothing to drain`);
+    return;
+  }
+  if (r.mode === "pets" && r.ctx && adoptable(args, node, r.ctx)) {
+    env.log(
+      `node ${shortName(name)}: already runs kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}; adopting it without a drain`,
+    );
+    return;
+  }
+  const record = await drainNode(client, env.clock, name, {
+    policy: r.rollout,
+    timeoutSeconds: r.rollout.drainTimeoutSeconds,
+    log: env.log,
+  });
+  env.records.set(args.name, record);
+}
+
+/**
+ * Adoption: a create that is not a replacement, of a node kubeherd has not rolled before, that already runs the
+ * pinned kubelet and runtime. The engine passes no old inputs or outputs to any create hook (CreateStep.Apply in
+ * pkg/resource/deploy/step.go passes nil even for a replacement), so the node's own mark tells a first
+ * deployment from a replacement: kubeherd marks every node it brings back (MANAGED_BY).
+ */
+export function adoptable(args: HookArgs, node: Parameters<typeof reportOf>[0], ctx: NodeHookContext): boolean {
+  if (args.oldInputs !== undefined || args.oldOutputs !== undefined) return false;
+  if (node.metadata?.annotations?.[MANAGED_BY] !== undefined) return false;
+  const report = reportOf(node);
+  return report.kubeletVersion === `v${ctx.kubeletVersion.replace(/^v/, "")}` && runsRuntime(report, ctx.runtime);
+}
+
+/**
+ * The ready hook (`afterCreate`): the node is Ready with the pinned kubelet, then uncordoned if kubeherd cordoned
+ * it, then the workloads its drain displaced are back. Holding this hook holds back the next node.
+ */
+export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<void> {
+  const r = resolve(args, env);
+  const id = identityOf(r, args, args.newOutputs);
+  if (!id) {
+    env.log(`${args.name}: no node to wait for (no context and no instance outputs to find it by)`);
+    return;
+  }
+  if (!r.ctx) env.log(`${args.name}: no node context registered; waiting for Ready without a kubelet version check`);
+  const client = await env.client();
+  const node = await waitReady(client, env.clock, id, {
+    kubeletVersion: r.ctx?.kubeletVersion,
+    timeoutSeconds: r.rollout.readyTimeoutSeconds,
+    log: env.log,
+  });
+  const name = node.metadata?.name ?? "";
+  if (await uncordon(client, name)) env.log(`node ${shortName(name)}: uncordoned`);
+  await markManaged(client, name);
+  await gate(args, env, r);
+}
+
+async function gate(args: HookArgs, env: HookEnv, r: Resolved) {
+  const record = env.records.get(args.name);
+  if (!record) return;
+  await waitForWorkloads(await env.client(), env.clock, record, { timeoutSeconds: r.rollout.workloadTimeoutSeconds, log: env.log });
+  env.records.delete(args.name);
+}
+
+/**
+ * The forget hook (cattle `afterDelete`): deletes the Node object of the terminated instance. With the `surge`
+ * strategy no create follows the delete, so the workload gate of its drain runs here.
+ */
+export async function forgetAfterDelete(args: HookArgs, env: HookEnv): Promise<void> {
+  const r = resolve(args, env);
+  const id = instanceIdentity(args.oldOutputs, args.id);
+  if (!id.instanceId && !id.privateDns && !id.privateIp) return;
+  const client = await env.client();
+  const name = await forgetNode(client, id);
+  env.log(name ? `node ${shortName(name)}: deleted the Node of terminated ${describeIdentity(id)}` : `${describeIdentity(id)}: no Node object left to delete`);
+  if (r.rollout.strategy === "surge") await gate(args, env, r);
+}
