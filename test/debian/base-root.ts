@@ -1,0 +1,108 @@
+/**
+ * The Debian bookworm root every script test starts from: made once by debootstrap and cached as a tarball in
+ * `${KUBEHERD_TEST_CACHE:-/var/cache/kubeherd-test}`, keyed by a hash of the recipe, so only the first run on a
+ * machine (or a recipe change) pays for debootstrap.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { removeTree } from "./mounts";
+import { runOrThrow } from "./process";
+
+/**
+ * What the root is made of. `include` lists what the generated scripts call beyond minbase (curl and gnupg fetch
+ * upstream signing keys; ca-certificates lets curl speak TLS). Bump `revision` when `build` changes.
+ */
+export const RECIPE = {
+  suite: "bookworm",
+  variant: "minbase",
+  include: ["ca-certificates", "curl", "gnupg"],
+  revision: 1,
+} as const;
+
+const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+
+export function testCacheDir(): string {
+  return process.env.KUBEHERD_TEST_CACHE ?? "/var/cache/kubeherd-test";
+}
+
+/** The recipe's key. The mirror is left out: any Debian mirror yields the same root. */
+export function recipeKey(recipe: typeof RECIPE = RECIPE): string {
+  return createHash("sha256").update(JSON.stringify(recipe)).digest("hex").slice(0, 16);
+}
+
+export function baseRootTarball(): string {
+  return join(testCacheDir(), `debian-${RECIPE.suite}-${RECIPE.variant}-${recipeKey()}.tar`);
+}
+
+/**
+ * The Debian mirror this machine's apt already uses (so debootstrap reaches it as apt does), from deb822
+ * `.sources` files or one-line `sources.list` entries; Debian's default mirror if none is found.
+ */
+export function hostMirror(aptDir = "/etc/apt"): string {
+  const files: string[] = [];
+  const listDir = join(aptDir, "sources.list.d");
+  if (existsSync(listDir)) {
+    for (const f of readdirSync(listDir).sort()) {
+      if (f.endsWith(".sources") || f.endsWith(".list")) files.push(join(listDir, f));
+    }
+  }
+  if (existsSync(join(aptDir, "sources.list"))) files.unshift(join(aptDir, "sources.list"));
+  for (const file of files) {
+    const found = mirrorIn(readFileSync(file, "utf8"), RECIPE.suite);
+    if (found) return found;
+  }
+  return DEFAULT_MIRROR;
+}
+
+/** The first URI serving `suite` itself (not its -security or -updates companions) in a sources file's text. */
+export function mirrorIn(text: string, suite: string): string | undefined {
+  // deb822 stanzas
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, "mi").exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+    if (!field("Types").includes("deb") || !field("Suites").includes(suite)) continue;
+    if (/^Enabled:\s*no/mi.test(stanza)) continue;
+    const uri = field("URIs")[0];
+    if (uri) return uri;
+  }
+  // one-line format
+  for (const line of text.split("\n")) {
+    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
+    if (m && m[2] === suite) return m[1];
+  }
+  return undefined;
+}
+
+/** Builds the cached root unless it is already there; returns the tarball's path. */
+export async function ensureBaseRoot(): Promise<string> {
+  const tarball = baseRootTarball();
+  if (existsSync(tarball)) return tarball;
+  mkdirSync(testCacheDir(), { recursive: true });
+  // Built beside the cache and renamed into place: a concurrent or interrupted build never leaves a torn tarball.
+  const work = join(testCacheDir(), `build-${process.pid}-${Date.now()}`);
+  const root = join(work, "root");
+  const log = `${work}.log`;
+  mkdirSync(root, { recursive: true });
+  try {
+    await runOrThrow("sh", [
+      "-c",
+      'debootstrap --variant="$1" --include="$2" "$3" "$4" "$5" >"$6" 2>&1 || { echo "debootstrap failed; its log: $6" >&2; exit 1; }',
+      "debootstrap",
+      RECIPE.variant,
+      RECIPE.include.join(","),
+      RECIPE.suite,
+      root,
+      hostMirror(),
+      log,
+    ]);
+    // Downloaded .debs and the mirror's package lists are dead weight: tests use their own repository.
+    await runOrThrow("sh", ["-c", 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/etc/apt/sources.list', "clean", root]);
+    await runOrThrow("tar", ["-C", root, "--numeric-owner", "-cf", `${tarball}.partial-${process.pid}`, "."]);
+    renameSync(`${tarball}.partial-${process.pid}`, tarball);
+    rmSync(log, { force: true });
+  } finally {
+    await removeTree(work);
+    rmSync(`${tarball}.partial-${process.pid}`, { force: true });
+  }
+  return tarball;
+}

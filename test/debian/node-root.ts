@@ -1,0 +1,197 @@
+/**
+ * A fresh test node: the cached Debian root extracted into a temp directory and made to look like the Ubuntu node
+ * the scripts expect (os-release of the release under test, host stand-ins, the local repository at
+ * /srv/kubeherd-repo, a stand-in Ubuntu archive with one unpinned package installed). Scripts run in it with
+ * chroot, as root, with real apt and dpkg.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
+import { ensureTools } from "../setup/debian-tools";
+import { ensureBaseRoot } from "./base-root";
+import { parseCallLog, type Call } from "./call-log";
+import { heldPackages, parseDpkgStatus, versionsOf, type PackageState } from "./dpkg-status";
+import { hostStandins, lsbRelease, osRelease } from "./host-standins";
+import { mountsUnder, removeTree, unmountAll } from "./mounts";
+import { run, runOrThrow, type Outcome } from "./process";
+import { CANARY, ensureRepository, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
+import { resolveInRoot } from "./root-path";
+import { CALL_LOG, FAIL_ONCE_DIR } from "./standin-shell";
+
+/** The environment a root shell over SSH gets on Ubuntu; nothing of the test process leaks in. */
+const NODE_ENV: Readonly<Record<string, string>> = {
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME: "/root",
+  LANG: "C.UTF-8",
+  USER: "root",
+  LOGNAME: "root",
+  SHELL: "/bin/bash",
+};
+
+export interface NodeRootOptions {
+  /** The Ubuntu release the root says it is. @default "22.04" */
+  readonly release?: UbuntuRelease;
+}
+
+export interface ShellOptions {
+  /** Added to the node's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** @default 300_000 */
+  readonly timeoutMs?: number;
+}
+
+export class NodeRoot {
+  private constructor(
+    /** The root's directory on the host. */
+    readonly dir: string,
+    readonly release: UbuntuRelease,
+  ) {}
+
+  static async create(options: NodeRootOptions = {}): Promise<NodeRoot> {
+    ensureTools();
+    const [tarball, repo] = await Promise.all([ensureBaseRoot(), ensureRepository()]);
+    const dir = mkdtempSync(join(tmpdir(), "kubeherd-root-"));
+    const root = new NodeRoot(dir, options.release ?? "22.04");
+    try {
+      await runOrThrow("tar", ["-C", dir, "--numeric-owner", "-xf", tarball]);
+      await root.prepare(repo);
+      return root;
+    } catch (e) {
+      await root.destroy();
+      throw e;
+    }
+  }
+
+  private async prepare(repo: string): Promise<void> {
+    const codename = codenameOf(this.release);
+    // Debian's os-release is a symlink into /usr/lib; Ubuntu's scripts only read /etc/os-release.
+    this.remove("/etc/os-release");
+    this.write("/etc/os-release", osRelease(this.release));
+    this.write("/etc/lsb-release", lsbRelease(this.release));
+    for (const [path, content] of Object.entries(hostStandins())) this.write(path, content, 0o755);
+    await runOrThrow("cp", ["-a", repo, this.path(REPO_IN_ROOT)]);
+    this.write("/etc/apt/sources.list", `${LOCAL_SOURCES.ubuntu.replace("{codename}", codename)}\n`);
+    // fsync-free dpkg: the root is thrown away, and this halves install time
+    this.write("/etc/dpkg/dpkg.cfg.d/kubeherd-test-unsafe-io", "force-unsafe-io\n");
+    await this.shOrThrow(
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${CANARY.name}=${CANARY.installed} >/dev/null`,
+    );
+    this.clearCalls();
+  }
+
+  /** The host path of a path inside the root, its symlinks resolved inside the root (never onto the host's). */
+  path(inRoot: string): string {
+    return resolveInRoot(this.dir, inRoot);
+  }
+
+  exists(inRoot: string): boolean {
+    return existsSync(this.path(inRoot));
+  }
+
+  read(inRoot: string): string {
+    return readFileSync(this.path(inRoot), "utf8");
+  }
+
+  write(inRoot: string, content: string, mode = 0o644): void {
+    const file = this.path(inRoot);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    chmodSync(file, mode);
+  }
+
+  /** Removes a file or tree; a symlink itself, not what it points to. */
+  remove(inRoot: string): void {
+    rmSync(resolveInRoot(this.dir, inRoot, false), { force: true, recursive: true });
+  }
+
+  /**
+   * Runs `command` with `bash -c` in the root as root, as an SSH session would run it, with /proc mounted for the
+   * duration (always unmounted after, even when the command fails or times out).
+   */
+  async sh(command: string, options: ShellOptions = {}): Promise<Outcome> {
+    const proc = this.path("/proc");
+    mkdirSync(proc, { recursive: true });
+    try {
+      await runOrThrow("mount", ["-t", "proc", "proc", proc]);
+      return await run("chroot", [this.dir, "/bin/bash", "-c", command], {
+        env: { ...NODE_ENV, ...options.env },
+        timeoutMs: options.timeoutMs,
+      });
+    } finally {
+      await unmountAll(proc);
+    }
+  }
+
+  /** `sh`, throwing with the output when the command fails: for test setup, never for the script under test. */
+  async shOrThrow(command: string, options: ShellOptions = {}): Promise<Outcome> {
+    const outcome = await this.sh(command, options);
+    if (outcome.code !== 0) {
+      throw new Error(`in the test root, \`${command}\` exited ${outcome.code}\n${outcome.stdout.slice(-3000)}\n${outcome.stderr.slice(-3000)}`);
+    }
+    return outcome;
+  }
+
+  /** dpkg's state of every installed package. */
+  packages(): Map<string, PackageState> {
+    return parseDpkgStatus(this.read("/var/lib/dpkg/status"));
+  }
+
+  /** Installed versions of the named packages (absent ones left out). */
+  versions(names: readonly string[]): Record<string, string> {
+    return versionsOf(this.packages(), names);
+  }
+
+  held(): string[] {
+    return heldPackages(this.packages());
+  }
+
+  /** Everything the stand-ins recorded since the root was made or the log was cleared. */
+  calls(): Call[] {
+    return this.exists(CALL_LOG) ? parseCallLog(this.read(CALL_LOG)) : [];
+  }
+
+  clearCalls(): void {
+    this.remove(CALL_LOG);
+  }
+
+  /**
+   * Makes the next call of stand-in `name` fail (exit 1) once: a command (`kubeadm`, `systemctl`) or
+   * `postinst-<pkg>` for a package's install. With `whenArgsContain`, only a call whose arguments contain it fails.
+   */
+  failOnce(name: string, whenArgsContain = ""): void {
+    this.write(`${FAIL_ONCE_DIR}/${name}`, whenArgsContain);
+  }
+
+  /**
+   * Installs exact versions from the given source lines and holds them, the way a node that already runs these
+   * pins looks; the lines are then removed again, so only what a script writes configures apt.
+   */
+  async seed(pins: Readonly<Record<string, string>>, sources: readonly string[]): Promise<void> {
+    const list = "/etc/apt/sources.list.d/kubeherd-test-seed.list";
+    const codename = codenameOf(this.release);
+    this.write(list, sources.map((s) => s.replace("{codename}", codename)).join("\n") + "\n");
+    const specs = Object.entries(pins).map(([p, v]) => `${p}=${v}`);
+    try {
+      await this.shOrThrow(
+        `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades ${specs.join(" ")} >/dev/null && apt-mark hold ${Object.keys(pins).join(" ")} >/dev/null`,
+      );
+    } finally {
+      this.remove(list);
+      await this.shOrThrow("apt-get update -qq");
+    }
+  }
+
+  /** Host paths of files in the root that contain `text` (a leaked secret, for instance). */
+  async filesContaining(text: string): Promise<string[]> {
+    const r = await run("grep", ["-rlF", "--exclude-dir=proc", "--", text, this.dir]);
+    if (r.code > 1) throw new Error(`grep failed: ${r.stderr}`);
+    return r.stdout.split("\n").filter(Boolean);
+  }
+
+  /** Unmounts whatever is left and deletes the root. */
+  async destroy(): Promise<void> {
+    if (mountsUnder(this.dir).length > 0) await unmountAll(this.dir);
+    await removeTree(this.dir);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The local apt repository the tests point `kubeherd:repositories` at: flat repositories (one directory each,
+ * `Packages` made by `dpkg-scanpackages -m` because they hold several versions of one package) laid out like the
+ * real sources. Kubernetes: one legacy repository for all 1.13 versions (the article's mirror) and one per minor
+ * for pkgs.k8s.io-style versions, so that the `{minor}` in the line switches repositories on a minor bump.
+ * Docker: one per Ubuntu codename. An `ubuntu/<codename>` repository stands in for the Ubuntu archive, holding
+ * an unpinned canary package that `dist-upgrade` must upgrade.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { testCacheDir } from "./base-root";
+import { binariesOf, buildPackage, type StandinPackage } from "./packages";
+import { removeTree } from "./mounts";
+import { runOrThrow } from "./process";
+import { standinPostinst } from "./standin-shell";
+
+/** Where the repository sits inside a test root. */
+export const REPO_IN_ROOT = "/srv/kubeherd-repo";
+
+const kube = (versions: readonly string[]): StandinPackage[] =>
+  ["kubeadm", "kubelet", "kubectl"].flatMap((name) => versions.map((version) => ({ name, version })));
+const each = (names: readonly string[], versions: readonly string[]): StandinPackage[] =>
+  names.flatMap((name) => versions.map((version) => ({ name, version })));
+
+/** The unpinned package of the stand-in Ubuntu archive: installed at 1.0-1 in every root, 1.1-1 is its upgrade. */
+export const CANARY = { name: "kubeherd-canary", installed: "1.0-1", upgrade: "1.1-1" } as const;
+
+/** Every flat repository (a directory under the repository root) and the packages it holds. */
+export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
+  // the article's versions, plus a newer patch that held pins must not pick up
+  "kubernetes/legacy": kube(["1.13.2-00", "1.13.3-00", "1.13.4-00"]),
+  "kubernetes/v1.29": kube(["1.29.6-1.1"]),
+  "kubernetes/v1.30": kube(["1.30.1-1.1", "1.30.2-1.1", "1.30.3-1.1"]),
+  "docker/bionic": each(["docker-ce"], ["18.06.1~ce~3-0~ubuntu", "18.06.2~ce~3-0~ubuntu", "18.06.3~ce~3-0~ubuntu"]),
+  "docker/focal": [
+    ...each(["docker-ce", "docker-ce-cli"], ["5:20.10.24~3-0~ubuntu-focal"]),
+    ...each(["containerd.io"], ["1.6.28-1", "1.7.19-1"]),
+  ],
+  "docker/jammy": [
+    ...each(["docker-ce", "docker-ce-cli"], ["5:26.1.4-1~ubuntu.22.04~jammy", "5:27.3.1-1~ubuntu.22.04~jammy", "5:27.4.0-1~ubuntu.22.04~jammy"]),
+    ...each(["containerd.io"], ["1.7.19-1", "1.7.20-1", "1.7.22-1"]),
+  ],
+  "docker/noble": [
+    ...each(["docker-ce", "docker-ce-cli"], ["5:27.3.1-1~ubuntu.24.04~noble", "5:27.4.0-1~ubuntu.24.04~noble"]),
+    ...each(["containerd.io"], ["1.7.19-1", "1.7.20-1", "1.7.22-1"]),
+  ],
+  "cri-dockerd": each(["cri-dockerd"], ["0.3.14.3-0.ubuntu-jammy", "0.3.15.3-0.ubuntu-jammy"]),
+  ...Object.fromEntries(
+    ["bionic", "focal", "jammy", "noble"].map((codename) => [
+      `ubuntu/${codename}`,
+      each([CANARY.name], [CANARY.installed, CANARY.upgrade]),
+    ]),
+  ),
+};
+
+/** `kubeherd:repositories` lines that point a stack at the local repository. All pass the config schema. */
+export const LOCAL_SOURCES = {
+  /** The article's mirror of the removed legacy repository. */
+  legacyKubernetes: `deb [trusted=yes] file:${REPO_IN_ROOT}/kubernetes legacy/`,
+  /** pkgs.k8s.io style: one repository per minor. */
+  kubernetes: `deb [trusted=yes] file:${REPO_IN_ROOT}/kubernetes v{minor}/`,
+  docker: `deb [trusted=yes] file:${REPO_IN_ROOT}/docker {codename}/`,
+  "cri-dockerd": `deb [trusted=yes] file:${REPO_IN_ROOT} cri-dockerd/`,
+  /** Not a kubeherd key: the root's own /etc/apt/sources.list, standing in for the Ubuntu archive. */
+  ubuntu: `deb [trusted=yes] file:${REPO_IN_ROOT}/ubuntu {codename}/`,
+} as const;
+
+/** Versions the catalogue holds for `name` in repository `dir`. */
+export function versionsIn(dir: string, name: string): string[] {
+  return (CATALOGUE[dir] ?? []).filter((p) => p.name === name).map((p) => p.version);
+}
+
+/** A key that changes whenever any package's content would: the built repository is cached under it. */
+export function catalogueKey(): string {
+  const h = createHash("sha256");
+  for (const [dir, pkgs] of Object.entries(CATALOGUE)) {
+    for (const pkg of pkgs) {
+      h.update(`${dir}\0${pkg.name}\0${pkg.version}\0${standinPostinst(pkg.name, pkg.version)}`);
+      for (const [path, body] of Object.entries(binariesOf(pkg))) h.update(`${path}\0${body}\0`);
+    }
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+let built: Promise<string> | undefined;
+
+/** Builds the repository once per cache key (and once per process); returns the host directory holding it. */
+export function ensureRepository(): Promise<string> {
+  built ??= buildRepository();
+  return built;
+}
+
+async function buildRepository(): Promise<string> {
+  const dir = join(testCacheDir(), `apt-repo-${catalogueKey()}`);
+  if (existsSync(join(dir, ".complete"))) return dir;
+  const work = `${dir}.build-${process.pid}`;
+  const trees = join(work, ".trees");
+  try {
+    for (const [sub, pkgs] of Object.entries(CATALOGUE)) {
+      const out = join(work, sub);
+      mkdirSync(out, { recursive: true });
+      await Promise.all(pkgs.map((pkg) => buildPackage(pkg, trees, out)));
+    }
+    await removeTree(trees);
+    for (const sub of Object.keys(CATALOGUE)) {
+      // run from the source line's URI (the parent directory): a flat repository's Filename fields are relative
+      // to the URI, not to the directory holding Packages
+      const { stdout } = await runOrThrow("dpkg-scanpackages", ["-m", basename(sub), "/dev/null"], { cwd: join(work, dirname(sub)) });
+      writeFileSync(join(work, sub, "Packages"), stdout);
+    }
+    writeFileSync(join(work, ".complete"), "");
+    if (existsSync(dir)) await removeTree(dir);
+    renameSync(work, dir);
+  } catch (e) {
+    await removeTree(work);
+    throw e;
+  }
+  return dir;
+}

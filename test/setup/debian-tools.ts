@@ -1,0 +1,70 @@
+/**
+ * vitest globalSetup for the script tests in a Debian root (test/debian): makes sure this machine has the tools
+ * they need, installing them from Debian's packages when we are root, and builds (or finds cached) the Debian
+ * root they start from, once, before any test file runs.
+ *
+ * Add to vitest.config.ts: `globalSetup: ["test/setup/debian-tools.ts"]`.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { ensureBaseRoot, testCacheDir } from "../debian/base-root";
+
+/** Each command the tests run on the host, with the Debian package that brings it. */
+export const REQUIRED_TOOLS: readonly { readonly command: string; readonly pkg: string }[] = [
+  { command: "debootstrap", pkg: "debootstrap" },
+  { command: "dpkg-deb", pkg: "dpkg" },
+  { command: "dpkg-scanpackages", pkg: "dpkg-dev" },
+  { command: "shellcheck", pkg: "shellcheck" },
+  { command: "cloud-init", pkg: "cloud-init" },
+  { command: "chroot", pkg: "coreutils" },
+  { command: "mount", pkg: "mount" },
+];
+
+/** The packages installed together when any tool is missing (one apt transaction: faster than one each). */
+const INSTALL_SET = ["debootstrap", "dpkg-dev", "shellcheck", "cloud-init"];
+
+// sbin directories are not on a non-root PATH, but that is where debootstrap and chroot live.
+const SEARCH_PATH = [...(process.env.PATH ?? "").split(":"), "/usr/local/sbin", "/usr/sbin", "/sbin"].filter(Boolean);
+
+export function toolPath(command: string): string | undefined {
+  return SEARCH_PATH.map((dir) => join(dir, command)).find((p) => existsSync(p));
+}
+
+export function missingTools(): string[] {
+  return REQUIRED_TOOLS.filter((t) => toolPath(t.command) === undefined).map((t) => t.pkg);
+}
+
+/** Installs what is missing (as root), or throws saying exactly what to install. Idempotent and quick when all is there. */
+export function ensureTools(): void {
+  const missing = missingTools();
+  if (missing.length === 0) return;
+  const packages = [...new Set([...missing, ...INSTALL_SET])];
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `The Debian-root script tests need ${missing.join(", ")}, and only root can install them (the tests also run ` +
+        `chroot and debootstrap, so they need root anyway). As root: apt-get update && apt-get install -y ${packages.join(" ")}`,
+    );
+  }
+  mkdirSync(testCacheDir(), { recursive: true });
+  const log = join(testCacheDir(), "apt-install.log");
+  const fd = openSync(log, "a");
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [["update"], ["install", "-y", ...packages]]) {
+      const r = spawnSync("apt-get", args, { stdio: ["ignore", fd, fd], env });
+      if (r.status !== 0) {
+        throw new Error(`apt-get ${args.join(" ")} failed (exit ${r.status ?? r.signal}); its output is in ${log}`);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const still = missingTools();
+  if (still.length > 0) throw new Error(`installed ${packages.join(" ")} but still missing: ${still.join(", ")}; see ${log}`);
+}
+
+export default async function setup(): Promise<void> {
+  ensureTools();
+  await ensureBaseRoot();
+}
