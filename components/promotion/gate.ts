@@ -1,0 +1,57 @@
+/**
+ * The promotion gate: a stack that promotes from another (`kubeherd:promotion.from`) may only deploy what that
+ * stack has completely rolled out. Pure: the Pulumi glue that reads the other stack is ./reference.ts.
+ */
+import { configKey, error, warning, type Problem } from "../config/problems";
+import { PINNED_PACKAGES, type KubeherdConfig } from "../config/schema";
+import type { RolledOut } from "./rolled-out";
+
+/** One gated value of the target: its config key, its value, and the source's and the stack's own completed value. */
+interface Gated {
+  key: string;
+  what: string;
+  value: string;
+  source: (r: RolledOut) => string | undefined;
+}
+
+function gatedValues(target: KubeherdConfig): Gated[] {
+  return [
+    { key: configKey("versions", ["kubernetes"]), what: "Kubernetes", value: target.versions.kubernetes, source: (r) => r.kubernetes },
+    ...PINNED_PACKAGES.flatMap((pkg): Gated[] => {
+      const value = target.versions[pkg];
+      return value === undefined ? [] : [{ key: configKey("versions", [pkg]), what: pkg, value, source: (r) => r.pins[pkg] }];
+    }),
+    { key: configKey("os", ["release"]), what: "an Ubuntu release", value: target.os.release, source: (r) => r.release },
+  ];
+}
+
+const isEmpty = (r: RolledOut | undefined): r is undefined => !r || (Object.keys(r.pins).length === 0 && !r.kubernetes);
+
+/**
+ * Problems with deploying `target` when the stack it promotes from (`from`) has completed `source`.
+ *
+ * A value passes when the source runs exactly it, or when this stack itself already runs it (`current`, the stack's
+ * own last `rolledOut`): that is no promotion, nothing on the nodes changes, and prod may stay behind dev.
+ * With `kubeherd:promotion.override` set, every refusal becomes a warning that quotes the override.
+ */
+export function checkPromotion(target: KubeherdConfig, source: RolledOut | undefined, from: string, current?: RolledOut): Problem[] {
+  const refusals: { key: string; message: string }[] = [];
+  const overrideKey = configKey("promotion", ["override"]);
+  if (isEmpty(source)) {
+    refusals.push({ key: configKey("promotion", ["from"]), message: `${from} has not completed a rollout (its stack has no rolledOut output)` });
+  } else {
+    for (const g of gatedValues(target)) {
+      const done = g.source(source);
+      if (done === g.value) continue;
+      if (current && g.source(current) === g.value) continue;
+      const runs = done === undefined ? `${from} does not pin ${g.what}` : `${from} runs ${done}`;
+      refusals.push({ key: g.key, message: `${g.value} has not been rolled out on ${from} (${runs})` });
+    }
+  }
+  const override = target.promotion?.override;
+  if (override === undefined) {
+    return refusals.map((r) => error(r.key, `${r.message}: promote after ${from}'s pulumi up completes, or set ${overrideKey}`));
+  }
+  if (refusals.length === 0) return [warning(overrideKey, `is set but not needed: every pin has been rolled out on ${from}; remove it`)];
+  return refusals.map((r) => warning(r.key, `${r.message}; deployed anyway under ${overrideKey}: "${override}"`));
+}

@@ -1,0 +1,37 @@
+/**
+ * What a stack has completely rolled out, as plain data. The program exports it as the stack output `rolledOut`
+ * only once every node's registration has returned (each node's ready hook has passed), so a stack that promotes
+ * from this one can trust it: these pins run on every node of every pool.
+ */
+import type { KubeherdConfig } from "../config/schema";
+import { cattleNodeName, petsNodeNames, pinList, poolsInRolloutOrder } from "../rollout/nodes";
+
+/** What a stack has completely rolled out: exported by the program only after every node is back. */
+export interface RolledOut {
+  /** The cluster's Kubernetes version (`kubeadm upgrade apply`), without the `v`. */
+  kubernetes: string;
+  /** Every pinned package and its exact apt version. */
+  pins: Record<string, string>;
+  /** The Ubuntu release (`kubeherd:os.release`). */
+  release: string;
+  /** The last system upgrade token that ran, when the stack has one. */
+  systemUpgrade?: string;
+  /** Per pool, in rollout order: the pins its nodes run and the nodes' names. */
+  pools: Record<string, { pins: Record<string, string>; nodes: string[] }>;
+}
+
+export function rolledOutOf(config: KubeherdConfig): RolledOut {
+  const pins = Object.fromEntries(pinList(config));
+  const pools: RolledOut["pools"] = {};
+  for (const pool of poolsInRolloutOrder(config)) {
+    const nodes = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
+    pools[pool.name] = { pins: { ...pins }, nodes };
+  }
+  return {
+    kubernetes: config.versions.kubernetes,
+    pins,
+    release: config.os.release,
+    ...(config.os.systemUpgrade !== undefined ? { systemUpgrade: config.os.systemUpgrade } : {}),
+    pools,
+  };
+}
