@@ -11,8 +11,8 @@ export interface PreludeOptions {
   /** A shell word naming the node in messages: a quoted node name, or `"$(hostname)"` at boot. */
   nodeWord: string;
   pins: readonly Pin[];
-  /** The apt source files the script manages (disabled during a release upgrade). */
-  sourceFiles: readonly string[];
+  /** The apt source files kubeherd manages, when the script needs their list (a release upgrade disables them). */
+  sourceFiles?: readonly string[];
 }
 
 /** State markers live here so a run killed half way picks up where it stopped. */
@@ -58,10 +58,10 @@ export function prelude(o: PreludeOptions): string {
     "",
     `node=${o.nodeWord}`,
     `state=${STATE_DIR}`,
-    "# The pins as package/version pairs in install order, their packages, and the apt sources kubeherd manages.",
+    "# The pins as package/version pairs in install order, and their packages.",
     shellArray("pins", pinWords(o.pins)),
     shellArray("pinned_packages", o.pins.map((p) => p.package)),
-    shellArray("source_files", o.sourceFiles),
+    ...(o.sourceFiles ? ["# The apt sources kubeherd manages.", shellArray("source_files", o.sourceFiles)] : []),
     "# What this run changed, for the summary line.",
     "changed=()",
     'mkdir -p "$state"',
