@@ -104,6 +104,8 @@ export class FakeCluster {
     this.bucket(kind).delete(key);
     o.metadata = { ...o.metadata, resourceVersion: String(++this.rv) };
     this.emit({ rv: this.rv, kind, type: "DELETED", object: clone(o) });
+    // Pod garbage collection: the pods bound to a deleted Node go with it.
+    if (kind === "nodes") for (const pod of this.podsOn(name)) this.remove("pods", pod.metadata!.name!, pod.metadata!.namespace);
     this.reconcile();
     return true;
   }

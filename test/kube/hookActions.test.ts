@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import { rolloutSchema } from "../../components/config/schema";
+import {
+  drainBeforeChange,
+  forgetAfterDelete,
+  readyAfterChange,
+  type HookArgs,
+  type HookEnv,
+  type NodeHookContext,
+} from "../../components/kube/hookActions";
+import { CORDONED_BY, MANAGED_BY } from "../../components/kube/nodes";
+import type { DrainRecord } from "../../components/kube/workloads";
+import { clock, startApi, type Harness } from "./harness";
+
+const INSTANCE = "aws:ec2/instance:Instance";
+const COMMAND = "command:remote:Command";
+
+function envFor(h: Harness, contexts: Record<string, NodeHookContext> = {}): HookEnv & { records: Map<string, DrainRecord> } {
+  return { contexts: new Map(Object.entries(contexts)), records: new Map(), client: async () => h.client, clock, log: h.log };
+}
+
+const rollout = (patch: Record<string, unknown> = {}) => rolloutSchema.parse({ readyTimeoutSeconds: 10, workloadTimeoutSeconds: 10, drainTimeoutSeconds: 10, ...patch });
+
+const cattle = (strategy: "rolling" | "surge" = "rolling"): NodeHookContext => ({
+  pool: "workers",
+  node: "workers-0",
+  mode: "cattle",
+  kubeletVersion: "1.30.2",
+  runtime: { name: "containerd", version: "1.7.19" },
+  rollout: rollout({ strategy }),
+});
+
+const pets = (name = "cp-1"): NodeHookContext => ({
+  pool: "control-plane",
+  node: name,
+  mode: "pets",
+  kubeNodeName: name,
+  kubeletVersion: "1.30.2",
+  runtime: { name: "containerd", version: "1.7.19" },
+  rollout: rollout(),
+});
+
+const oldInstance = { id: "i-0old", privateDns: "ip-10-0-1-7.eu-west-1.compute.internal", privateIp: "10.0.1.7" };
+const newInstance = { id: "i-0new", privateDns: "ip-10-0-1-9.eu-west-1.compute.internal", privateIp: "10.0.1.9" };
+const deleting: HookArgs = { name: "workers-0", type: INSTANCE, id: "i-0old", oldOutputs: oldInstance };
+const created: HookArgs = { name: "workers-0", type: INSTANCE, id: "i-0new", newInputs: {}, newOutputs: newInstance };
+
+describe("cattle hooks", () => {
+  it("drains the old instance's node, forgets it, then waits for the new node and the workloads it displaced", async () => {
+    const h = await startApi();
+    const c = h.api.cluster;
+    c.addNode("ip-10-0-1-7", { providerID: "aws:///eu-west-1a/i-0old", internalIP: "10.0.1.7" });
+    c.addNode("ip-10-0-1-8", { providerID: "aws:///eu-west-1a/i-0other", internalIP: "10.0.1.8" });
+    c.addDeployment("web", "web", ["ip-10-0-1-7", "ip-10-0-1-8"]);
+    const env = envFor(h, { "workers-0": cattle() });
+
+    await drainBeforeChange(deleting, env);
+    expect(c.podsOn("ip-10-0-1-7")).toEqual([]);
+    expect(env.records.get("workers-0")?.workloads).toEqual([{ kind: "deployments", namespace: "web", name: "web" }]);
+
+    await forgetAfterDelete(deleting, env);
+    expect(c.get("nodes", "ip-10-0-1-7")).toBeUndefined();
+    expect(env.records.has("workers-0")).toBe(true);
+
+    setTimeout(() => c.addNode("ip-10-0-1-9", { ready: false, providerID: "aws:///eu-west-1a/i-0new", internalIP: "10.0.1.9" }), 100);
+    setTimeout(() => c.setNodeStatus("ip-10-0-1-9", { ready: true }), 250);
+    await readyAfterChange(created, env);
+    expect(env.records.has("workers-0")).toBe(false);
+    expect(c.get("nodes", "ip-10-0-1-9")?.metadata?.annotations?.[MANAGED_BY]).toBe("kubeherd");
+    expect(h.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^node ip-10-0-1-7: drained 1 pods in/),
+        "node ip-10-0-1-7: deleted the Node of terminated instance i-0old (ip-10-0-1-7.eu-west-1.compute.internal, 10.0.1.7)",
+        expect.stringMatching(/^node ip-10-0-1-9: Ready with kubelet v1\.30\.2 after/),
+        expect.stringMatching(/^node ip-10-0-1-7: workloads recovered in/),
+      ]),
+    );
+  });
+
+  it("with the surge strategy, runs the workload gate after the old node is deleted", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("ip-10-0-1-7", { providerID: "aws:///eu-west-1a/i-0old" });
+    h.api.cluster.addNode("ip-10-0-1-9", { providerID: "aws:///eu-west-1a/i-0new" });
+    h.api.cluster.addDeployment("web", "web", ["ip-10-0-1-7"]);
+    const env = envFor(h, { "workers-0": cattle("surge") });
+    await drainBeforeChange(deleting, env);
+    await forgetAfterDelete(deleting, env);
+    expect(env.records.size).toBe(0);
+    expect(h.lines.at(-1)).toMatch(/workloads recovered/);
+  });
+
+  it("drains a removed instance without a context, with the schema's default policy", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("ip-10-0-1-7", { internalIP: "10.0.1.7" });
+    h.api.cluster.addNode("ip-10-0-1-8");
+    h.api.cluster.addDeployment("web", "web", ["ip-10-0-1-7"]);
+    h.api.cluster.addPod({ name: "debug", node: "ip-10-0-1-7" });
+    // Default policy: unmanaged pods are refused.
+    await expect(drainBeforeChange(deleting, envFor(h))).rejects.toThrow("default/debug is managed by no controller");
+  });
+
+  it("does nothing for an instance that never registered a node", async () => {
+    const h = await startApi();
+    const env = envFor(h, { "workers-0": cattle() });
+    await drainBeforeChange(deleting, env);
+    await forgetAfterDelete(deleting, env);
+    expect(h.lines).toEqual([
+      "instance i-0old (ip-10-0-1-7.eu-west-1.compute.internal, 10.0.1.7): no Kubernetes node registered, nothing to drain",
+      "instance i-0old (ip-10-0-1-7.eu-west-1.compute.internal, 10.0.1.7): no Node object left to delete",
+    ]);
+  });
+
+  it("waits for Ready without a version check when the context is missing", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("ip-10-0-1-9", { providerID: "aws:///eu-west-1a/i-0new", kubeletVersion: "v1.29.0" });
+    await readyAfterChange(created, envFor(h));
+    expect(h.lines[0]).toBe("workers-0: no node context registered; waiting for Ready without a kubelet version check");
+  });
+});
+
+describe("pets hooks", () => {
+  const create: HookArgs = { name: "control-plane-cp-1", type: COMMAND, newInputs: { triggers: [] } };
+
+  it("adopts a node that already runs the pins on the first deployment, without draining it", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.30.2", runtime: "containerd://1.7.19" });
+    h.api.cluster.addNode("cp-2");
+    h.api.cluster.addDeployment("web", "web", ["cp-1"]);
+    await drainBeforeChange(create, envFor(h, { "control-plane-cp-1": pets() }));
+    expect(h.api.cluster.get("nodes", "cp-1")?.spec?.unschedulable).toBeFalsy();
+    expect(h.api.cluster.evictions).toEqual([]);
+    expect(h.lines).toEqual(["node cp-1: already runs kubelet v1.30.2 and containerd 1.7.19; adopting it without a drain"]);
+  });
+
+  it("adopts a docker node whose runtime reports the version without leading zeros", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.13.2", runtime: "docker://18.6.2" });
+    const ctx = { ...pets(), kubeletVersion: "1.13.2", runtime: { name: "docker" as const, version: "18.06.2" } };
+    await drainBeforeChange(create, envFor(h, { "control-plane-cp-1": ctx }));
+    expect(h.lines[0]).toContain("adopting it without a drain");
+  });
+
+  it.each([
+    { why: "its kubelet is not the pin yet", node: { kubeletVersion: "v1.30.1" } },
+    { why: "its runtime is not the pin yet", node: { runtime: "containerd://1.7.18" } },
+    { why: "kubeherd has rolled it before (a replacement, e.g. a system upgrade)", node: { annotations: { [MANAGED_BY]: "kubeherd" } } },
+  ])("drains a node when $why", async ({ node }) => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", node);
+    h.api.cluster.addNode("cp-2");
+    h.api.cluster.addDeployment("web", "web", ["cp-1"]);
+    const env = envFor(h, { "control-plane-cp-1": pets() });
+    await drainBeforeChange(create, env);
+    expect(h.api.cluster.get("nodes", "cp-1")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
+    expect(env.records.has("control-plane-cp-1")).toBe(true);
+  });
+
+  it("uncordons the node it drained once it is back, then marks it as rolled", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.30.1" });
+    h.api.cluster.addNode("cp-2");
+    const env = envFor(h, { "control-plane-cp-1": pets() });
+    await drainBeforeChange(create, env);
+    setTimeout(() => h.api.cluster.setNodeStatus("cp-1", { kubeletVersion: "v1.30.2" }), 100);
+    await readyAfterChange({ ...create, id: "cp-1", newOutputs: {} }, env);
+    const n = h.api.cluster.get("nodes", "cp-1");
+    expect(n?.spec?.unschedulable).toBeFalsy();
+    expect(n?.metadata?.annotations).toEqual({ [MANAGED_BY]: "kubeherd" });
+  });
+
+  it("leaves a node somebody else cordoned cordoned", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { unschedulable: true });
+    await readyAfterChange({ ...create, id: "cp-1", newOutputs: {} }, envFor(h, { "control-plane-cp-1": pets() }));
+    expect(h.api.cluster.get("nodes", "cp-1")?.spec?.unschedulable).toBe(true);
+  });
+
+  it("finds a launched pets host by its private DNS name when the node carries the short host name", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("ip-10-0-3-20", { kubeletVersion: "v1.30.1" });
+    const ctx = { ...pets(), kubeNodeName: "ip-10-0-3-20.eu-west-1.compute.internal" };
+    await drainBeforeChange(create, envFor(h, { "control-plane-cp-1": ctx }));
+    expect(h.api.cluster.get("nodes", "ip-10-0-3-20")?.spec?.unschedulable).toBe(true);
+  });
+
+  it("logs and carries on when a pets resource has no context", async () => {
+    const h = await startApi();
+    await expect(drainBeforeChange(create, envFor(h))).resolves.toBeUndefined();
+    expect(h.lines).toEqual(["control-plane-cp-1: no node to drain (no context and no instance outputs to find it by)"]);
+  });
+});
