@@ -40,7 +40,7 @@ describe("selects", () => {
     { sel: {}, labels: { app: "web" }, ok: true },
     { sel: undefined, labels: { app: "web" }, ok: false },
   ])("selector $sel on $labels is $ok", ({ sel, labels, ok }) => {
-    expect(selects(sel, labels)).toBe(ok);
+    expect(selects(sel, labels as Record<string, string>)).toBe(ok);
   });
 
   it("selects by matchLabels exactly when they are a subset of the pod's labels", () => {
