@@ -10,13 +10,14 @@ import { removeTree } from "./mounts";
 import { runOrThrow } from "./process";
 
 /**
- * What the root is made of. `include` lists what the generated scripts call beyond minbase (curl and gnupg fetch
- * upstream signing keys; ca-certificates lets curl speak TLS). Bump `revision` when `build` changes.
+ * What the root is made of. `include` lists what the generated scripts call beyond minbase: curl and gnupg fetch
+ * upstream signing keys (ca-certificates lets curl speak TLS); python3 runs the cattle boot script's SSM client,
+ * as on Ubuntu's cloud images. Bump `revision` when the steps of `ensureBaseRoot` change.
  */
 export const RECIPE = {
   suite: "bookworm",
   variant: "minbase",
-  include: ["ca-certificates", "curl", "gnupg"],
+  include: ["ca-certificates", "curl", "gnupg", "python3"],
   revision: 1,
 } as const;
 

@@ -46,13 +46,22 @@ exit 0`;
   switch (pkg.name) {
     case "kubeadm":
       return {
-        "/usr/bin/kubeadm": `case "\${1:-}" in
-  version)
+        // What a node shows of kubeadm's work: `upgrade apply` moves the API server's static pod to the new
+        // version, `join` leaves the kubelet's kubeconfig (never the token).
+        "/usr/bin/kubeadm": `case "$* " in
+  "version "*)
     case "$*" in
       *short*) echo 'v${v}' ;;
       *json*) echo '{"clientVersion":{"major":"${major}","minor":"${minor}","gitVersion":"v${v}"}}' ;;
       *) echo 'kubeadm version: &${kubeInfo}' ;;
     esac ;;
+  "upgrade apply "*)
+    for want; do :; done
+    manifest=/etc/kubernetes/manifests/kube-apiserver.yaml
+    if [ -f "$manifest" ]; then sed -i -E "s|(image: .*kube-apiserver:)v[^\\"[:space:]]+|\\1$want|" "$manifest"; fi ;;
+  "join "*)
+    mkdir -p /etc/kubernetes
+    printf 'apiVersion: v1\\nkind: Config\\n# written by the kubeadm stand-in at join\\n' > /etc/kubernetes/kubelet.conf ;;
 esac
 exit 0`,
       };
