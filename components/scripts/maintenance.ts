@@ -59,6 +59,8 @@ release_upgrade() {
   set_sources disabled
   apt_get update
   if dpkg --compare-versions "$(os_release_field VERSION_ID)" lt "$target"; then
+    # It also wants the current release up to date; the pins cannot move: their sources are disabled.
+    apt_get -y dist-upgrade
     if [[ -f /etc/update-manager/release-upgrades ]]; then
       sed -i 's/^Prompt=.*/Prompt=lts/' /etc/update-manager/release-upgrades
     fi
