@@ -1,8 +1,14 @@
 /**
  * The plan for reviewers, ready to post as a pull request comment: what changes, which pools and how many nodes
- * (disruptive or not), a Mermaid diagram of the rollout order, and the ordered steps per node with the exact
+ * (disruptive or not), a Mermaid diagram of the rollout order, and the ordered steps node by node with the exact
  * scripts and user data.
+ *
+ * A script or user data identical to one already shown is referenced, not repeated, and one that differs from an
+ * earlier one in a few lines (another node's name, `kubeadm upgrade node` instead of `apply`) is shown as a diff
+ * against it: the reviewer reads each distinct thing once, and a six-node pool fits in one comment (GitHub cuts
+ * comments at 65,536 characters). `--format json` always carries every script in full.
  */
+import { unifiedDiff } from "../promotion/file-diff";
 import type { Plan, Step } from "../rollout/plan";
 import { poolLine } from "./format";
 
@@ -15,34 +21,91 @@ function fenced(lang: string, text: string): string {
   return `${fence}${lang}\n${text.replace(/\n$/, "")}\n${fence}`;
 }
 
-const nodeId = (pool: string, node: string) => `${pool}__${node}`.replace(/[^A-Za-z0-9_]/g, "_");
+const indent = (text: string) => text.split("\n").map((l) => (l ? `   ${l}` : l)).join("\n");
 
-function mermaid(plan: Plan): string {
+/** Consecutive steps on one node: one visit. A surge node is visited twice (launched early, deleted at the end). */
+interface Visit {
+  pool: string;
+  node: string;
+  /** Index of the visit's first step in plan.steps. */
+  first: number;
+  steps: Step[];
+}
+
+function visitsOf(steps: Step[]): Visit[] {
+  const visits: Visit[] = [];
+  steps.forEach((s, i) => {
+    const last = visits[visits.length - 1];
+    if (last && last.pool === s.pool && last.node === s.node) last.steps.push(s);
+    else visits.push({ pool: s.pool, node: s.node, first: i, steps: [s] });
+  });
+  return visits;
+}
+
+function mermaid(visits: Visit[]): string {
   const lines = ["flowchart TD"];
-  // One box per visit of a node: a surge node is launched early and deleted at the end of the update.
-  let previous: string | undefined;
-  plan.steps.forEach((s, i) => {
-    const prior = plan.steps[i - 1];
-    if (prior && prior.pool === s.pool && prior.node === s.node) return;
-    const box = `${nodeId(s.pool, s.node)}_${i}`;
-    lines.push(`  ${box}["${s.pool}/${s.node}: ${runOf(plan.steps, i).join(" → ")}"]`);
-    if (previous) lines.push(`  ${previous} --> ${box}`);
-    previous = box;
+  visits.forEach((v, i) => {
+    lines.push(`  v${i + 1}["${i + 1}. ${v.pool}/${v.node}: ${v.steps.map((s) => s.action).join(" → ")}"]`);
+    if (i > 0) lines.push(`  v${i} --> v${i + 1}`);
   });
   return lines.join("\n");
 }
 
-/** The consecutive actions on the node of step i, beginning at step i. */
-function runOf(steps: Step[], i: number): string[] {
+interface Shown {
+  step: number;
+  kind: string;
+  text: string;
+}
+
+const lineCount = (text: string) => text.replace(/\n$/, "").split("\n").length;
+
+/** The lines that show one script or user data: in full, as the same as an earlier step's, or as a diff to one. */
+function payload(kind: string, lang: string, text: string, step: number, shown: Shown[]): string[] {
+  const details = (summary: string, body: string) => ["", indent(`<details><summary>${summary}</summary>\n\n${body}\n\n</details>`), ""];
+  const same = shown.find((s) => s.kind === kind && s.text === text);
+  if (same) return ["", `   ${kind}: the same as step ${same.step}'s`, ""];
+  const closest = shown
+    .filter((s) => s.kind === kind)
+    .map((s) => ({ s, diff: unifiedDiff(s.text, text, { from: `step ${s.step}`, to: `step ${step}` }, 1) }))
+    .sort((a, b) => a.diff.length - b.diff.length)[0];
+  shown.push({ step, kind, text });
+  // Below the two header lines, every line starting with - or + is a changed line.
+  const changedLines = closest ? closest.diff.split("\n").slice(2).filter((l) => l.startsWith("-") || l.startsWith("+")).length : Infinity;
+  if (closest && changedLines * 4 <= lineCount(text)) {
+    return details(`${kind}: step ${closest.s.step}'s with ${changedLines} lines changed (diff)`, fenced("diff", closest.diff));
+  }
+  const summary = kind === "script" ? `script (run as root with bash), ${lineCount(text)} lines` : `${kind}, ${lineCount(text)} lines`;
+  return details(summary, fenced(lang, text));
+}
+
+function stepLines(visits: Visit[]): string[] {
   const out: string[] = [];
-  for (let j = i; j < steps.length && steps[j].pool === steps[i].pool && steps[j].node === steps[i].node; j++) out.push(steps[j].action);
+  const shown: Shown[] = [];
+  visits.forEach((v, i) => {
+    out.push("", `#### ${i + 1}. \`${v.pool}/${v.node}\``, "");
+    v.steps.forEach((s, k) => {
+      const number = v.first + k + 1;
+      out.push(`${number}. \`${s.action}\`${s.note ? ` — ${s.note}` : ""}`);
+      if (s.script !== undefined) out.push(...payload("script", "bash", s.script, number, shown));
+      if (s.userData !== undefined) out.push(...payload("user data", "yaml", s.userData, number, shown));
+    });
+  });
   return out;
 }
 
 export function planMarkdown(plan: Plan, base?: string): string {
   const out: string[] = [`## kubeherd plan: \`${plan.stack}\`${base ? ` from \`${base}\`` : " (first deployment)"}`, ""];
-  const disruptive = plan.steps.some((s) => s.action === "drain");
-  out.push(disruptive ? `**Disruptive**: ${plan.steps.filter((s) => s.action === "drain").length} node drain(s), one node at a time.` : "**Not disruptive**: no node is drained.", "");
+  const drains = plan.steps.filter((s) => s.action === "drain").length;
+  const nodes = plan.pools.reduce((n, p) => n + p.nodes, 0);
+  const touched = new Set(plan.steps.map((s) => `${s.pool}/${s.node}`)).size;
+  out.push(
+    drains > 0
+      ? `**Disruptive**: ${touched} of ${nodes} nodes change, ${drains} drain(s), one node at a time.`
+      : touched > 0
+        ? `**Not disruptive**: ${touched} of ${nodes} nodes change, no node is drained.`
+        : "**Not disruptive**: no node changes.",
+    "",
+  );
 
   out.push("### What changes", "");
   if (plan.changes.length === 0) out.push("Nothing in the config changes.");
@@ -56,19 +119,13 @@ export function planMarkdown(plan: Plan, base?: string): string {
     out.push(`| ${p.pool} | ${p.role} | ${p.mode}${p.strategy ? ` (${p.strategy})` : ""} | ${p.nodes} | ${poolLine(p)} | ${p.changedNodes + p.removedNodes > 0 ? "yes" : "no"} |`);
   }
 
-  if (plan.steps.length > 0) {
-    out.push("", "### Rollout order", "", fenced("mermaid", mermaid(plan)));
-    out.push("", "### Steps", "");
-    plan.steps.forEach((s, i) => {
-      out.push(`${i + 1}. **${s.pool}/${s.node}**: \`${s.action}\`${s.note ? ` — ${s.note}` : ""}`);
-      if (s.script !== undefined) out.push("", "   <details><summary>script (run as root with bash)</summary>", "", indent(fenced("bash", s.script)), "", "   </details>", "");
-      if (s.userData !== undefined) out.push("", "   <details><summary>user data</summary>", "", indent(fenced("yaml", s.userData)), "", "   </details>", "");
-    });
+  const visits = visitsOf(plan.steps);
+  if (visits.length > 0) {
+    out.push("", "### Rollout order", "", fenced("mermaid", mermaid(visits)));
+    out.push("", "### Steps, node by node", ...stepLines(visits));
   } else {
     out.push("", "No step: nothing on the nodes changes.");
   }
   if (plan.warnings.length) out.push("", "### Warnings", "", ...plan.warnings.map((w) => `- ${w}`));
   return out.join("\n");
 }
-
-const indent = (text: string) => text.split("\n").map((l) => (l ? `   ${l}` : l)).join("\n");

@@ -85,7 +85,7 @@ export function runPromote(opts: PromoteOptions): PromoteResult {
   }
 
   const summary = `${opts.dryRun ? "Would promote" : "Promoted"} ${opts.from} -> ${opts.to}: ${promoted.changed.join(", ")}`;
-  const preface = opts.dryRun ? [summary, "", unifiedDiff(before, promoted.text, targetName), ""] : [summary, ""];
+  const preface = opts.dryRun ? [summary, "", unifiedDiff(before, promoted.text, { from: targetName, to: `${targetName} (promoted)` }), ""] : [summary, ""];
   if (!opts.dryRun) writeFileSync(targetPath, promoted.text);
   const next = `Next: open a pull request with ${targetName}; pulumi preview on ${opts.to} refuses any pin ${opts.from} has not rolled out.`;
   // JSON output stays machine-readable: the human lines go to stderr.

@@ -1,6 +1,6 @@
 /**
- * A unified diff of two versions of a stack file, for `npm run promote -- --dry-run`: the reviewer sees exactly
- * the lines a promotion would write. Stack files are small, so a plain longest-common-subsequence table will do.
+ * A unified diff of two texts: for `npm run promote -- --dry-run`, the lines a promotion would write; in the
+ * markdown plan, how one node's script differs from another's. Stack files are small, so a plain longest-common-subsequence table will do.
  */
 
 type Op = { kind: " " | "-" | "+"; line: string };
@@ -29,11 +29,11 @@ function lineOps(a: string[], b: string[]): Op[] {
 const linesOf = (text: string) => (text === "" ? [] : text.replace(/\n$/, "").split("\n"));
 
 /** `diff -u` style output, `context` lines around each change; empty when the texts are equal. */
-export function unifiedDiff(before: string, after: string, path: string, context = 3): string {
+export function unifiedDiff(before: string, after: string, labels: { from: string; to: string }, context = 3): string {
   if (before === after) return "";
   const ops = lineOps(linesOf(before), linesOf(after));
   const changed = ops.map((o, k) => (o.kind !== " " ? k : -1)).filter((k) => k >= 0);
-  const out = [`--- ${path}`, `+++ ${path} (promoted)`];
+  const out = [`--- ${labels.from}`, `+++ ${labels.to}`];
   let k = 0;
   while (k < changed.length) {
     // Grow a hunk while the next change is within two contexts of the last one.

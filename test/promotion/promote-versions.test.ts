@@ -111,13 +111,13 @@ config:
 
 describe("unifiedDiff", () => {
   it("shows the changed lines with three lines of context", () => {
-    expect(unifiedDiff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\nE\nf\ng\nh\n", "f.yaml")).toBe(
+    expect(unifiedDiff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\nE\nf\ng\nh\n", { from: "f.yaml", to: "f.yaml (promoted)" })).toBe(
       ["--- f.yaml", "+++ f.yaml (promoted)", "@@ -2,7 +2,7 @@", " b", " c", " d", "-e", "+E", " f", " g", " h"].join("\n"),
     );
   });
 
   it("is empty for equal texts", () => {
-    expect(unifiedDiff("a\n", "a\n", "f")).toBe("");
+    expect(unifiedDiff("a\n", "a\n", { from: "f", to: "f" })).toBe("");
   });
 
   it("holds every line of both texts, in order, when the context covers the file", () => {
@@ -126,7 +126,7 @@ describe("unifiedDiff", () => {
       fc.property(lines, lines, (a, b) => {
         const before = a.map((l) => `${l}\n`).join("");
         const after = b.map((l) => `${l}\n`).join("");
-        const diff = unifiedDiff(before, after, "f", 100);
+        const diff = unifiedDiff(before, after, { from: "a", to: "b" }, 100);
         if (before === after) {
           expect(diff).toBe("");
           return;

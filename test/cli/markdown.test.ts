@@ -1,0 +1,82 @@
+/**
+ * The plan for reviewers (`--format markdown`). The article's bump is pinned whole in
+ * test/promotion/article-bump.md; the other tests say what a reviewer can rely on in any plan.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { planMarkdown } from "../../components/cli/markdown";
+import { planRollout, type Plan } from "../../components/rollout/plan";
+import { articleBumpMarkdown, articleBumpPlan } from "../promotion/article-bump";
+import { currentConfig } from "../fixtures/config";
+
+const section = (md: string, title: string) => md.split(`### ${title}`)[1]?.split("\n### ")[0] ?? "";
+
+describe("the markdown plan of the article's bump", () => {
+  const md = articleBumpMarkdown();
+  const plan = articleBumpPlan();
+
+  it("is exactly the reviewed rendering committed in test/promotion/article-bump.md", () => {
+    expect(md).toBe(readFileSync(join(__dirname, "..", "promotion", "article-bump.md"), "utf8"));
+  });
+
+  it("summarises what changes, which pools, how many nodes and that it is disruptive", () => {
+    expect(md).toContain("**Disruptive**: 6 of 6 nodes change, 6 drain(s), one node at a time.");
+    expect(section(md, "What changes")).toContain("| `kubeherd:versions.docker-ce` | `18.06.1~ce~3-0~ubuntu` | `18.06.2~ce~3-0~ubuntu` |");
+    expect(section(md, "Pools, in rollout order").trim().split("\n").slice(2)).toEqual([
+      "| control-plane | control-plane | pets | 2 | 2 upgraded in place | yes |",
+      "| workers | worker | cattle (rolling) | 3 | 3 replaced (rolling) | yes |",
+      "| storage | worker | pets | 1 | 1 upgraded in place | yes |",
+    ]);
+  });
+
+  it("draws the rollout order as a Mermaid chain, control plane first", () => {
+    const boxes = [...section(md, "Rollout order").matchAll(/^ {2}v(\d+)\["\d+\. ([^:]+):/gm)].map((m) => m[2]);
+    expect(boxes).toEqual(["control-plane/cp-1", "control-plane/cp-2", "workers/workers-0", "workers/workers-1", "workers/workers-2", "storage/storage-1"]);
+    expect(section(md, "Rollout order")).toContain("  v5 --> v6");
+  });
+
+  it("numbers every step of the plan in order, grouped by node", () => {
+    const steps = section(md, "Steps, node by node");
+    const numbered = [...steps.matchAll(/^(\d+)\. `([a-z-]+)`/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(numbered).toEqual(plan.steps.map((s, i) => [i + 1, s.action]));
+  });
+
+  it("shows each distinct script once in full, repeats as references, near-copies as diffs of real lines", () => {
+    const scripts = plan.steps.filter((s) => s.script !== undefined || s.userData !== undefined);
+    const first = scripts[0].script ?? "";
+    expect(md).toContain(first.trimEnd().split("\n").map((l) => (l ? `   ${l}` : l)).join("\n"));
+    expect(md.match(/user data: the same as step 11's/g)).toHaveLength(2);
+    const diffs = [...md.matchAll(/<summary>script: step (\d+)'s with \d+ lines changed \(diff\)<\/summary>\n\n\s*(`{3,})diff\n([\s\S]*?)\n\s*\2\n/g)];
+    expect(diffs.length).toBeGreaterThan(0);
+    for (const [, from, , body] of diffs) {
+      const older = plan.steps[Number(from) - 1].script ?? "";
+      const removed = body.split("\n").map((l) => l.replace(/^ {3}/, "")).filter((l) => l.startsWith("-") && !l.startsWith("--- "));
+      for (const line of removed) expect(older.split("\n")).toContain(line.slice(1));
+    }
+  });
+});
+
+describe("planMarkdown", () => {
+  const unchanged = (): Plan => planRollout({ stack: "dev", base: currentConfig(), target: currentConfig(), region: "eu-west-1" });
+
+  it("says when nothing on the nodes changes", () => {
+    const md = planMarkdown(unchanged(), "Pulumi.dev.yaml");
+    expect(md).toContain("**Not disruptive**: no node changes.");
+    expect(md).toContain("No step: nothing on the nodes changes.");
+    expect(md).not.toContain("mermaid");
+  });
+
+  it("fences a script with more backticks than any run inside it", () => {
+    const plan: Plan = { ...unchanged(), steps: [{ pool: "storage", node: "storage-1", action: "run", script: "echo ```` done\n" }] };
+    expect(planMarkdown(plan)).toContain("   `````bash\n   echo ```` done\n   `````");
+  });
+
+  it("shows a node visited twice (surge) as two boxes in the rollout order", () => {
+    const surge = { pools: currentConfig().pools.map((p) => (p.mode === "cattle" ? { ...p, rollout: { strategy: "surge" } } : p)) };
+    const base = currentConfig(surge);
+    const target = currentConfig({ ...surge, versions: { kubernetes: "1.30.3", kubeadm: "1.30.3-1.1", kubelet: "1.30.3-1.1", kubectl: "1.30.3-1.1" } });
+    const md = planMarkdown(planRollout({ stack: "dev", base, target, region: "eu-west-1" }));
+    expect(md.match(/\d+\. workers\/workers-0: /g)).toHaveLength(2);
+  });
+});
