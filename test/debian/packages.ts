@@ -13,6 +13,8 @@ import { standinCommand, standinPostinst } from "./standin-shell";
 export interface StandinPackage {
   readonly name: string;
   readonly version: string;
+  /** Its postinst flags a reboot (/var/run/reboot-required), as a kernel update does on Ubuntu. */
+  readonly requiresReboot?: boolean;
 }
 
 /** The upstream version a binary reports, from the apt version: `1.30.2-1.1` → `1.30.2`, `5:27.3.1-1~ubuntu.22.04~jammy` → `27.3.1`,
@@ -133,7 +135,7 @@ export async function buildPackage(pkg: StandinPackage, workDir: string, outDir:
       "",
     ].join("\n"),
   );
-  writeFileSync(join(tree, "DEBIAN", "postinst"), standinPostinst(pkg.name, pkg.version), { mode: 0o755 });
+  writeFileSync(join(tree, "DEBIAN", "postinst"), standinPostinst(pkg.name, pkg.version, pkg.requiresReboot ?? false), { mode: 0o755 });
   for (const [path, body] of Object.entries(binariesOf(pkg))) {
     const file = join(tree, path);
     mkdirSync(join(file, ".."), { recursive: true });

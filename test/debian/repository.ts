@@ -23,7 +23,10 @@ const kube = (versions: readonly string[]): StandinPackage[] =>
 const each = (names: readonly string[], versions: readonly string[]): StandinPackage[] =>
   names.flatMap((name) => versions.map((version) => ({ name, version })));
 
-/** The unpinned package of the stand-in Ubuntu archive: installed at 1.0-1 in every root, 1.1-1 is its upgrade. */
+/**
+ * The unpinned package of the stand-in Ubuntu archive: installed at 1.0-1 in every root; 1.1-1 is its upgrade,
+ * which (like a kernel update) leaves a reboot required.
+ */
 export const CANARY = { name: "kubeherd-canary", installed: "1.0-1", upgrade: "1.1-1" } as const;
 
 /** Every flat repository (a directory under the repository root) and the packages it holds. */
@@ -49,7 +52,10 @@ export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
   ...Object.fromEntries(
     ["bionic", "focal", "jammy", "noble"].map((codename) => [
       `ubuntu/${codename}`,
-      each([CANARY.name], [CANARY.installed, CANARY.upgrade]),
+      [
+        { name: CANARY.name, version: CANARY.installed },
+        { name: CANARY.name, version: CANARY.upgrade, requiresReboot: true },
+      ],
     ]),
   ),
 };
@@ -76,7 +82,7 @@ export function catalogueKey(): string {
   const h = createHash("sha256");
   for (const [dir, pkgs] of Object.entries(CATALOGUE)) {
     for (const pkg of pkgs) {
-      h.update(`${dir}\0${pkg.name}\0${pkg.version}\0${standinPostinst(pkg.name, pkg.version)}`);
+      h.update(`${dir}\0${pkg.name}\0${pkg.version}\0${standinPostinst(pkg.name, pkg.version, pkg.requiresReboot ?? false)}`);
       for (const [path, body] of Object.entries(binariesOf(pkg))) h.update(`${path}\0${body}\0`);
     }
   }

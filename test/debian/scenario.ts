@@ -116,3 +116,13 @@ export function position(lines: readonly string[], prefix: string): number {
   expect(i, `"${prefix}" is not in the calls:\n${lines.join("\n")}`).toBeGreaterThanOrEqual(0);
   return i;
 }
+
+/** Waits (bounded) until a recorded call satisfies `predicate`: for what a script leaves running, like its delayed reboot. */
+export async function waitForCall(root: NodeRoot, predicate: (c: Call) => boolean, timeoutMs = 10_000): Promise<Call | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = root.calls().find(predicate);
+    if (found || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

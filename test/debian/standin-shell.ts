@@ -59,13 +59,16 @@ ${body.trim()}
 `;
 }
 
-/** A maintainer script (postinst) that records `postinst <pkg> <action> <old version>` and can fail once. */
-export function standinPostinst(pkg: string, version: string): string {
+/**
+ * A maintainer script (postinst) that records `postinst <pkg> <action> <old version>` and can fail once; with
+ * `requiresReboot` it also flags a reboot as Ubuntu's kernel packages do.
+ */
+export function standinPostinst(pkg: string, version: string, requiresReboot: boolean): string {
   return `#!/bin/sh
 # kubeherd test stand-in: postinst of ${pkg} ${version}
 ${prelude("postinst", version)}
 kh_record '${pkg}' "$@"
 kh_fail_once 'postinst-${pkg}' "$@"
-exit 0
+${requiresReboot ? "touch /var/run/reboot-required\n" : ""}exit 0
 `;
 }
