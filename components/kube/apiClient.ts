@@ -27,6 +27,21 @@ import {
 
 /** Long-lived watches are cut by the server after this long and started again, as informers do. */
 const WATCH_TIMEOUT_SECONDS = 300;
+/** client-node 1.x sets no timeout on plain requests; one that hangs on a dead connection fails after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** `request`, or a rejection naming `what` once REQUEST_TIMEOUT_MS pass without an answer. */
+async function bounded<T>(what: string, request: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from the API server within ${REQUEST_TIMEOUT_MS / 1000}s`)), REQUEST_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([request, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const API_PATHS: Record<Kind, { group: string; namespaced: boolean }> = {
   nodes: { group: "/api/v1", namespaced: false },
@@ -90,7 +105,7 @@ export class ApiClient implements KubeClient {
   async list<K extends Kind>(kind: K, query: Query = {}): Promise<ListResult<ObjectOf[K]>> {
     const { namespace, fieldSelector } = query;
     try {
-      const list = await this.listRaw(kind, namespace, fieldSelector);
+      const list = await bounded(`list ${kind}`, this.listRaw(kind, namespace, fieldSelector));
       return { items: list.items as ObjectOf[K][], resourceVersion: list.metadata?.resourceVersion ?? "" };
     } catch (err) {
       rethrow(err, `list ${kind}${namespace ? ` in ${namespace}` : ""}`);
@@ -122,7 +137,7 @@ export class ApiClient implements KubeClient {
 
   async get<K extends Kind>(kind: K, name: string, namespace?: string): Promise<ObjectOf[K] | undefined> {
     try {
-      return (await this.readRaw(kind, name, namespace ?? "")) as ObjectOf[K];
+      return (await bounded(`read ${kind} ${name}`, this.readRaw(kind, name, namespace ?? ""))) as ObjectOf[K];
     } catch (err) {
       if (apiMessage(err)?.status === 404) return undefined;
       rethrow(err, `read ${kind} ${namespace ? `${namespace}/` : ""}${name}`);
@@ -186,7 +201,7 @@ export class ApiClient implements KubeClient {
 
   async patchNode(name: string, patch: object) {
     try {
-      return await this.core.patchNode({ name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      return await bounded(`patch node ${name}`, this.core.patchNode({ name, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)));
     } catch (err) {
       rethrow(err, `patch node ${name}`);
     }
@@ -194,7 +209,7 @@ export class ApiClient implements KubeClient {
 
   async deleteNode(name: string): Promise<boolean> {
     try {
-      await this.core.deleteNode({ name });
+      await bounded(`delete node ${name}`, this.core.deleteNode({ name }));
       return true;
     } catch (err) {
       if (apiMessage(err)?.status === 404) return false;
@@ -204,11 +219,14 @@ export class ApiClient implements KubeClient {
 
   async evictPod(namespace: string, name: string): Promise<EvictionOutcome> {
     try {
-      await this.core.createNamespacedPodEviction({
-        name,
-        namespace,
-        body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } },
-      });
+      await bounded(
+        `evict ${namespace}/${name}`,
+        this.core.createNamespacedPodEviction({
+          name,
+          namespace,
+          body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } },
+        }),
+      );
       return { result: "evicted" };
     } catch (err) {
       const api = apiMessage(err);

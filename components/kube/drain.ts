@@ -140,7 +140,11 @@ export async function drainNode(client: KubeClient, clock: Clock, nodeName: stri
   stop.abort();
   await evictions;
   if (failure) throw failure;
-  if (!gone) throw new DrainError(timeoutMessage(label, options.timeoutSeconds, stillThere, blocked, covering));
+  if (!gone) {
+    // Never read the pods (the API was down): name every pod not known to be evicted.
+    const left = stillThere.length ? stillThere : leaving.filter((p) => !evicted.has(uidOf(p)));
+    throw new DrainError(timeoutMessage(label, options.timeoutSeconds, left, blocked, covering));
+  }
   progress.say(`${label}: drained ${evicted.size} pods in ${elapsed(clock, start)}`, true);
   return record;
 }

@@ -17,6 +17,7 @@ export interface ObserveSpec<K extends Kind> {
 /** After a list or watch failure, wait this long before listing again (doubling up to the cap). */
 const RETRY_START_MS = 100;
 const RETRY_CAP_MS = 2_000;
+const MIN_HEALTHY_WATCH_MS = 1_000;
 
 const keyOf = (o: { metadata?: { uid?: string; name?: string; namespace?: string } }): string =>
   o.metadata?.uid ?? `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
@@ -93,12 +94,15 @@ export function watchUntil<K extends Kind, R>(
                 if (finished) w.stop();
               }, closedWith);
           });
+          const watchedFrom = clock.now();
           const err = await closed;
-          if (err === undefined) {
+          // A watch the server ended normally after a while is simply renewed; one that ends at once, with or
+          // without an error, is retried with backoff so a misbehaving server is not hammered.
+          if (err === undefined && clock.now() - watchedFrom >= MIN_HEALTHY_WATCH_MS) {
             retryMs = RETRY_START_MS;
             continue;
           }
-          options.onError?.(err);
+          if (err) options.onError?.(err);
         } catch (err) {
           if (isPermanent(err)) return finish(undefined, err);
           options.onError?.(err);
