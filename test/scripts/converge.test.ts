@@ -139,6 +139,9 @@ describe("convergeScript: other changes", () => {
     expect(indexOf(lines, "download.docker.com/linux/ubuntu noble stable")).toBeLessThan(indexOf(lines, "preflight"));
     expect(indexOf(lines, "release_upgrade '24.04'")).toBeLessThan(indexOf(lines, "install_pins"));
     expect(script).toContain("do-release-upgrade -f DistUpgradeViewNonInteractive --allow-third-party");
+    // do-release-upgrade refuses while the current release has updates pending
+    expect(script.indexOf("apt_get -y dist-upgrade")).toBeLessThan(script.indexOf("do-release-upgrade -f"));
+    expect(script.indexOf("set_sources disabled")).toBeLessThan(script.indexOf("do-release-upgrade -f"));
     expect(script).toContain('apt-mark unhold "${pinned_packages[@]}"');
     expect(script).toContain('apt-mark hold "${pinned_packages[@]}"');
   });
