@@ -8,7 +8,7 @@ import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { rootCommand } from "../../components/rollout/nodes";
 import { checkTransition, checkVersions } from "../../components/versions/rules";
-import { articleConfig, currentConfig } from "../fixtures/config";
+import { articleConfig, currentConfig, patched } from "../fixtures/config";
 import { describeCall, type Call } from "./call-log";
 import type { NodeRoot } from "./node-root";
 import type { Outcome } from "./process";
@@ -18,11 +18,11 @@ type Patch = Record<string, unknown>;
 
 /** The article's cluster (kubeadm 1.13, docker-ce 18.06, Ubuntu 18.04) with its mirrors replaced by the local repository. */
 export const articleStack = (patch: Patch = {}): KubeherdConfig =>
-  articleConfig({ repositories: { kubernetes: LOCAL_SOURCES.legacyKubernetes, docker: LOCAL_SOURCES.docker }, ...patch });
+  articleConfig(patched({ repositories: { kubernetes: LOCAL_SOURCES.legacyKubernetes, docker: LOCAL_SOURCES.docker } }, patch));
 
 /** A current cluster (pkgs.k8s.io 1.30, containerd, Ubuntu 22.04) on the local repository, one line per minor. */
 export const currentStack = (patch: Patch = {}): KubeherdConfig =>
-  currentConfig({ repositories: { kubernetes: LOCAL_SOURCES.kubernetes, docker: LOCAL_SOURCES.docker }, ...patch });
+  currentConfig(patched({ repositories: { kubernetes: LOCAL_SOURCES.kubernetes, docker: LOCAL_SOURCES.docker } }, patch));
 
 /** The article's bump: kubelet, kubeadm, kubectl 1.13.2-00 → 1.13.3-00 and docker-ce 18.06.1 → 18.06.2. */
 export const ARTICLE_BUMP: Patch = {
