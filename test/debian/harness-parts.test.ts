@@ -6,11 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../components/config/schema";
 import { currentInput, patched } from "../fixtures/config";
 import { mirrorIn, recipeKey, RECIPE } from "./base-root";
 import { describeCall, parseCallLog } from "./call-log";
+import { FakeAws } from "./fake-aws";
 import { heldPackages, parseDpkgStatus } from "./dpkg-status";
 import { upstreamVersion } from "./packages";
 import { CATALOGUE, LOCAL_SOURCES, versionsIn } from "./repository";
@@ -131,5 +132,38 @@ describe("the local repository", () => {
       const versions = Object.values(CATALOGUE).flat().filter((p) => p.name === name);
       expect(new Set(versions.map((p) => p.version)).size, name).toBeGreaterThanOrEqual(2);
     }
+  });
+});
+
+describe("the fake AWS endpoints", () => {
+  const aws = new FakeAws({ region: "eu-west-1", parameters: { "/p": "v" } });
+  let endpoint = "";
+  beforeAll(async () => {
+    endpoint = await aws.start();
+  });
+  afterAll(async () => {
+    await aws.stop();
+  });
+
+  it("serve metadata only to an IMDSv2 session", async () => {
+    expect((await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/`)).status).toBe(401);
+    const token = await (await fetch(`${endpoint}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } })).text();
+    const role = await fetch(`${endpoint}/latest/meta-data/iam/security-credentials/`, { headers: { "X-aws-ec2-metadata-token": token } });
+    expect(role.status).toBe(200);
+  });
+
+  it("refuse an SSM request whose SigV4 signature does not verify", async () => {
+    const r = await fetch(`${endpoint}/`, {
+      method: "POST",
+      headers: {
+        "X-Amz-Target": "AmazonSSM.GetParameter",
+        Authorization: `AWS4-HMAC-SHA256 Credential=ASIAKUBEHERDTEST0001/20240101/eu-west-1/ssm/aws4_request, SignedHeaders=host;x-amz-date, Signature=${"0".repeat(64)}`,
+        "X-Amz-Date": "20240101T000000Z",
+        "X-Amz-Security-Token": "kubeherd-session-token",
+      },
+      body: JSON.stringify({ Name: "/p", WithDecryption: true }),
+    });
+    expect(r.status).toBe(403);
+    expect(aws.ssmRequests.at(-1)?.signatureProblem).toBe("signature does not match");
   });
 });
