@@ -43,7 +43,10 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     nodes.forEach((node, i) => {
       const resourceName = `${name}-${node.node}`;
       const instance = hosts?.[i];
-      const context = { pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout };
+      const context = {
+        pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
+        osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined,
+      };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
 
@@ -66,6 +69,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       }, {
         parent: this,
         dependsOn: previous ? [previous] : [],
+        // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
         additionalSecretOutputs: ["stdout", "stderr"],
         hooks: { beforeCreate: [drainHook], afterCreate: [readyHook] },
       });

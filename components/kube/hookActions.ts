@@ -21,6 +21,10 @@ export interface NodeHookContext {
   kubeletVersion: string; // expected kubelet version without v, e.g. "1.30.2" (from the kubelet pin)
   runtime: { name: "docker" | "containerd"; version: string }; // e.g. {name:"containerd", version:"1.7.19"}; for adoption
   rollout: Rollout;
+  /** Pets: the Ubuntu release the node must run ("22.04"); a node on another one is not adopted undrained. */
+  osRelease?: string;
+  /** Pets: the converge script also runs maintenance (a system upgrade token is set), so never adopt undrained. */
+  maintenance?: boolean;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -113,13 +117,16 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
 
 /**
  * Adoption: a create that is not a replacement, of a node kubeherd has not rolled before, that already runs the
- * pinned kubelet and runtime. The engine passes no old inputs or outputs to any create hook (CreateStep.Apply in
+ * pinned kubelet and runtime on the pinned Ubuntu release, with no maintenance token to apply. The engine passes no old inputs or outputs to any create hook (CreateStep.Apply in
  * pkg/resource/deploy/step.go passes nil even for a replacement), so the node's own mark tells a first
  * deployment from a replacement: kubeherd marks every node it brings back (MANAGED_BY).
  */
 export function adoptable(args: HookArgs, node: Parameters<typeof reportOf>[0], ctx: NodeHookContext): boolean {
   if (args.oldInputs !== undefined || args.oldOutputs !== undefined) return false;
   if (node.metadata?.annotations?.[MANAGED_BY] !== undefined) return false;
+  // A pending system or release upgrade restarts things even when the pins are in place.
+  if (ctx.maintenance) return false;
+  if (ctx.osRelease && !(node.status?.nodeInfo?.osImage ?? "").startsWith(`Ubuntu ${ctx.osRelease}`)) return false;
   const report = reportOf(node);
   return report.kubeletVersion === `v${ctx.kubeletVersion.replace(/^v/, "")}` && runsRuntime(report, ctx.runtime);
 }

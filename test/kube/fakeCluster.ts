@@ -155,7 +155,7 @@ export class FakeCluster {
 
   addNode(
     name: string,
-    opts: { ready?: boolean; kubeletVersion?: string; runtime?: string; providerID?: string; internalIP?: string; unschedulable?: boolean; annotations?: Record<string, string> } = {},
+    opts: { ready?: boolean; kubeletVersion?: string; runtime?: string; osImage?: string; providerID?: string; internalIP?: string; unschedulable?: boolean; annotations?: Record<string, string> } = {},
   ): V1Node {
     const node: V1Node = {
       apiVersion: "v1",
@@ -165,7 +165,7 @@ export class FakeCluster {
       status: {
         conditions: [nodeReady(opts.ready ?? true)],
         addresses: opts.internalIP ? [{ type: "InternalIP", address: opts.internalIP }, { type: "Hostname", address: name }] : [{ type: "Hostname", address: name }],
-        nodeInfo: nodeInfo(opts.kubeletVersion ?? "v1.30.2", opts.runtime ?? "containerd://1.7.19"),
+        nodeInfo: { ...nodeInfo(opts.kubeletVersion ?? "v1.30.2", opts.runtime ?? "containerd://1.7.19"), ...(opts.osImage ? { osImage: opts.osImage } : {}) },
       },
     };
     return this.put("nodes", node);

@@ -144,12 +144,14 @@ describe("pets hooks", () => {
     { why: "its kubelet is not the pin yet", node: { kubeletVersion: "v1.30.1" } },
     { why: "its runtime is not the pin yet", node: { runtime: "containerd://1.7.18" } },
     { why: "kubeherd has rolled it before (a replacement, e.g. a system upgrade)", node: { annotations: { [MANAGED_BY]: "kubeherd" } } },
-  ])("drains a node when $why", async ({ node }) => {
+    { why: "it runs another Ubuntu release than the pinned one (a release upgrade is due)", node: { osImage: "Ubuntu 20.04.6 LTS" } },
+    { why: "a system upgrade token is set (the script will dist-upgrade it)", node: {}, ctx: { maintenance: true } },
+  ])("drains a node when $why", async ({ node, ctx }: { node: Parameters<Harness["api"]["cluster"]["addNode"]>[1]; ctx?: Partial<NodeHookContext> }) => {
     const h = await startApi();
     h.api.cluster.addNode("cp-1", node);
     h.api.cluster.addNode("cp-2");
     h.api.cluster.addDeployment("web", "web", ["cp-1"]);
-    const env = envFor(h, { "control-plane-cp-1": pets() });
+    const env = envFor(h, { "control-plane-cp-1": { ...pets(), osRelease: "22.04", ...ctx } });
     await drainBeforeChange(create, env);
     expect(h.api.cluster.get("nodes", "cp-1")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
     expect(env.records.has("control-plane-cp-1")).toBe(true);
