@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { encodeUserData } from "./scripts/userdata";
 
 export interface PoolLaunchTemplateArgs {
   cluster: string;
@@ -52,7 +53,8 @@ export class PoolLaunchTemplate extends pulumi.ComponentResource {
       instanceType: args.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: args.securityGroups,
-      userData: Buffer.from(args.userData, "utf8").toString("base64"),
+      // gzip: cloud-init unpacks it, and the readable text comes close to EC2's 16 KB limit.
+      userData: encodeUserData(args.userData),
       updateDefaultVersion: true,
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" } }],

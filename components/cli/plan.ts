@@ -35,7 +35,8 @@ export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan } 
   const base = opts.base ? loadStack(opts.base, opts.dir) : undefined;
   const problems: Problem[] = [...target.problems];
   const stderr: string[] = [];
-  if (base) problems.push(...base.problems.map((p) => ({ ...p, message: `${p.message} (in --base ${opts.base})` })));
+  // The base is the config as deployed: only its errors matter (its secrets, for one, are not needed here).
+  if (base) problems.push(...base.problems.filter((p) => p.severity === "error").map((p) => ({ ...p, message: `${p.message} (in --base ${opts.base})` })));
   if (base?.config && target.config) problems.push(...checkTransition(base.config, target.config));
   stderr.push(...problems.map(formatProblem));
   if (problems.some((p) => p.severity === "error") || !target.config || (base && !base.config)) {

@@ -17,7 +17,7 @@ export function readStackFile(path: string): StackFile {
   try {
     doc = parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
   }
   const config = (doc as { config?: unknown } | null)?.config;
   if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {

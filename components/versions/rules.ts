@@ -7,6 +7,7 @@ import { configKey, error, type Problem } from "../config/problems";
 import type { KubeherdConfig } from "../config/schema";
 import { parseKubeVersion } from "./kubernetes";
 import { checkRepositoryNeeds } from "./repository-needs";
+import { repositoryProblems } from "./repositories";
 import { checkRuntime } from "./runtime-support";
 import { checkSkew } from "./skew";
 import { checkUpgradePath } from "./upgrade-path";
@@ -18,7 +19,7 @@ export function checkVersions(config: KubeherdConfig): Problem[] {
   if (!cp) {
     return [error(configKey("versions", ["kubernetes"]), `"${config.versions.kubernetes}" is not a Kubernetes release: give the exact release kubeadm applies, e.g. 1.30.2`)];
   }
-  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp)];
+  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp), ...repositoryProblems(config)];
 }
 
 /** Rules between the deployed (base) config and the wanted (target) one: upgrade path. */

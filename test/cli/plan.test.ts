@@ -51,7 +51,7 @@ describe("npm run plan on the example stacks", () => {
     expect(json.stack).toBe("dev");
     expect(json.changes).toContainEqual({ key: "kubeherd:versions.kubelet", from: "1.32.9-1.1", to: "1.33.5-1.1" });
     expect(json.steps[0]).toMatchObject({ pool: "control-plane", node: "dev-cp-1", action: "drain" });
-    expect(json.steps.find((s) => s.action === "run")?.script).toMatch(/^#!\/usr\/bin\/env bash\nset -euo pipefail/);
+    expect(json.steps.find((s) => s.action === "run")?.script).toMatch(/^#!\/usr\/bin\/env bash\n(#.*\n)*set -euo pipefail\n/);
     expect(json.steps.find((s) => s.action === "launch")?.userData).toMatch(/^#cloud-config/);
     for (const s of json.steps) expect(Object.keys(s).every((k) => ["pool", "node", "action", "script", "userData", "note"].includes(k))).toBe(true);
   });
