@@ -67,6 +67,7 @@ if apt list --upgradable 2>/dev/null | grep -q upgradable; then
   echo "Please install all available updates for your release before upgrading."
   exit 1
 fi
+# shellcheck source=/dev/null
 . /etc/os-release
 from="$VERSION_CODENAME"
 next="$(printf '%s\\n' '${releaseTable()}' | awk -v cur="$VERSION_ID" 'found { print; exit } $1 == cur { found = 1 }')"
@@ -128,6 +129,7 @@ exit 0`,
     "do-release-upgrade": doReleaseUpgrade(),
     // Ubuntu ships lsb_release; minbase does not. Answers from /etc/lsb-release as the real one does.
     lsb_release: `
+# shellcheck source=/dev/null
 . /etc/lsb-release
 case "$*" in
   *-c*s*|*-s*c*) echo "$DISTRIB_CODENAME" ;;
