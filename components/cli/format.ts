@@ -35,8 +35,12 @@ export function planText(plan: Plan, base?: string): string {
   const out: string[] = [`kubeherd plan for stack ${plan.stack} ${base ? `from ${base}` : "(first deployment)"}`, ""];
   out.push("Changes:");
   if (plan.changes.length === 0) out.push("  none");
-  const width = Math.max(0, ...plan.changes.map((c) => c.key.length));
-  for (const c of plan.changes) out.push(`  ${c.key.padEnd(width)}  ${show(c.from)} -> ${show(c.to)}`);
+  // A first deployment sets every key: show what the nodes will run, and count the rest.
+  const first = plan.changes.length > 0 && plan.changes.every((c) => c.from === null);
+  const shown = first ? plan.changes.filter((c) => /^kubeherd:(versions|os)\./.test(c.key)) : plan.changes;
+  const width = Math.max(0, ...shown.map((c) => c.key.length));
+  for (const c of shown) out.push(`  ${c.key.padEnd(width)}  ${show(c.from)} -> ${show(c.to)}`);
+  if (first) out.push(`  … and ${plan.changes.length - shown.length} more settings of a first deployment (--format json lists them all)`);
   out.push("", "Pools (in rollout order):");
   for (const p of plan.pools) out.push(`  ${p.pool.padEnd(16)} ${p.role.padEnd(13)} ${p.mode.padEnd(6)} ${String(p.nodes).padStart(3)} nodes  ${poolLine(p)}`);
   out.push("", "Steps:");

@@ -119,7 +119,7 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       if (adopt) summary.addedNodes++;
       else summary.changedNodes++;
       steps.push(
-        { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: "adoption: skipped when the node already runs the pinned kubelet and runtime" } : {}) },
+        { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: adoptionNote(target) } : {}) },
         { pool: node.pool, node: node.node, action: "run", script: node.script, ...(node.kubeadm === "apply" ? { note: "first control-plane node: kubeadm upgrade apply" } : {}) },
         { pool: node.pool, node: node.node, action: "wait-ready" },
         { pool: node.pool, node: node.node, action: "uncordon", note: "only a node kubeherd cordoned" },
@@ -142,6 +142,13 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
   // The engine deletes in reverse dependency order of the old graph, one node at a time along the chain.
   deferred.sort((a, b) => b.order - a.order).forEach((d) => steps.push(...d.steps));
   return { stack, changes: configChanges(base, target), steps, pools, warnings };
+}
+
+/** The hooks adopt an existing node undrained only when nothing in its script would restart anything. */
+function adoptionNote(config: KubeherdConfig): string {
+  return config.os.systemUpgrade !== undefined
+    ? "adoption: drained, as the system upgrade token makes the script dist-upgrade the node"
+    : "adoption: skipped when the node already runs the pinned kubelet, runtime and Ubuntu release";
 }
 
 function launchSteps(node: CattleNode): Step[] {
