@@ -106,6 +106,8 @@ sed -i "s/\\b$from\\b/$next_codename/g" /etc/apt/sources.list
   echo "DISTRIB_CODENAME=$next_codename"
   echo "DISTRIB_DESCRIPTION=\\"Ubuntu $next_version LTS\\""
 } > /etc/lsb-release
+# \`failOnce("do-release-upgrade-late")\`: die after the switch to the new release, before its packages are in
+kh_fail_once 'do-release-upgrade-late' "$@"
 apt-get update -qq
 apt-get -y -q -o Dpkg::Options::=--force-confold dist-upgrade
 touch '${REBOOT_REQUIRED}'
