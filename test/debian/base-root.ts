@@ -4,8 +4,8 @@
  * machine (or a recipe change) pays for debootstrap.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { removeTree } from "./mounts";
 import { runOrThrow } from "./process";
 
@@ -32,8 +32,10 @@ export function recipeKey(recipe: typeof RECIPE = RECIPE): string {
   return createHash("sha256").update(JSON.stringify(recipe)).digest("hex").slice(0, 16);
 }
 
+const BASE_PREFIX = `debian-${RECIPE.suite}-${RECIPE.variant}-`;
+
 export function baseRootTarball(): string {
-  return join(testCacheDir(), `debian-${RECIPE.suite}-${RECIPE.variant}-${recipeKey()}.tar`);
+  return join(testCacheDir(), `${BASE_PREFIX}${recipeKey()}.tar`);
 }
 
 /**
@@ -101,9 +103,40 @@ export async function ensureBaseRoot(): Promise<string> {
     await runOrThrow("tar", ["-C", root, "--numeric-owner", "-cf", `${tarball}.partial-${process.pid}`, "."]);
     renameSync(`${tarball}.partial-${process.pid}`, tarball);
     rmSync(log, { force: true });
+    await pruneCache(BASE_PREFIX, basename(tarball));
   } finally {
     await removeTree(work);
     rmSync(`${tarball}.partial-${process.pid}`, { force: true });
   }
   return tarball;
+}
+
+/**
+ * The cached root extracted once into the cache (beside its tarball), for test roots that overlay it instead of
+ * extracting their own copy. Read-only by convention: overlays never write to it.
+ */
+export async function ensureExtractedBaseRoot(): Promise<string> {
+  const tarball = await ensureBaseRoot();
+  const dir = tarball.replace(/\.tar$/, ".root");
+  if (existsSync(join(dir, ".complete"))) return dir;
+  const work = `${dir}.partial-${process.pid}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    await runOrThrow("tar", ["-C", work, "--numeric-owner", "-xf", tarball]);
+    writeFileSync(join(work, ".complete"), "");
+    if (existsSync(dir)) await removeTree(dir);
+    renameSync(work, dir);
+  } finally {
+    if (existsSync(work)) await removeTree(work);
+  }
+  return dir;
+}
+
+/** Deletes cache entries named `<prefix>…` other than `keep` (and its extracted root): older recipes' roots. */
+export async function pruneCache(prefix: string, keep: string): Promise<void> {
+  const keepStem = keep.replace(/\.tar$/, "");
+  for (const entry of readdirSync(testCacheDir())) {
+    if (!entry.startsWith(prefix) || entry.startsWith(keepStem) || entry.includes(".partial-")) continue;
+    await removeTree(join(testCacheDir(), entry));
+  }
 }

@@ -10,6 +10,7 @@ import { NodeRoot } from "./node-root";
 import { CANARY, LOCAL_SOURCES } from "./repository";
 import { REBOOT_REQUIRED } from "./host-standins";
 import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 
 const KUBE_130 = LOCAL_SOURCES.kubernetes.replace("{minor}", "1.30");
@@ -145,8 +146,10 @@ describe("removing a test root", () => {
   it("unmounts what it mounted and deletes the whole tree", async () => {
     const root = await NodeRoot.create({ release: "18.04" });
     await root.shOrThrow("true");
-    expect(mountsUnder(root.dir)).toEqual([]);
+    // /proc and /dev/pts are only mounted while a command runs; the root itself may be an overlay
+    expect(mountsUnder(root.dir).filter((m) => m !== root.dir)).toEqual([]);
     await root.destroy();
-    expect(existsSync(root.dir)).toBe(false);
+    expect(mountsUnder(dirname(root.dir))).toEqual([]);
+    expect(existsSync(dirname(root.dir))).toBe(false);
   });
 });

@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
 import { ensureTools } from "../setup/debian-tools";
-import { ensureBaseRoot } from "./base-root";
+import { baseRootTarball, ensureExtractedBaseRoot } from "./base-root";
 import { parseCallLog, type Call } from "./call-log";
 import { heldPackages, parseDpkgStatus, versionsOf, type PackageState } from "./dpkg-status";
 import { hostStandins, lsbRelease, osRelease } from "./host-standins";
-import { mountsUnder, removeTree, unmountAll } from "./mounts";
+import { removeTree, unmountAll } from "./mounts";
 import { run, runOrThrow, type Outcome } from "./process";
 import { CANARY, ensureRepository, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
 import { resolveInRoot } from "./root-path";
@@ -43,6 +43,8 @@ export interface ShellOptions {
 
 export class NodeRoot {
   private constructor(
+    /** Everything of this root on the host: the root itself (`dir`) and, when overlaid, its upper layer. */
+    private readonly home: string,
     /** The root's directory on the host. */
     readonly dir: string,
     readonly release: UbuntuRelease,
@@ -50,17 +52,28 @@ export class NodeRoot {
 
   static async create(options: NodeRootOptions = {}): Promise<NodeRoot> {
     ensureTools();
-    const [tarball, repo] = await Promise.all([ensureBaseRoot(), ensureRepository()]);
-    const dir = mkdtempSync(join(tmpdir(), "kubeherd-root-"));
-    const root = new NodeRoot(dir, options.release ?? "22.04");
+    const [base, repo] = await Promise.all([ensureExtractedBaseRoot(), ensureRepository()]);
+    const home = mkdtempSync(join(tmpdir(), "kubeherd-root-"));
+    const root = new NodeRoot(home, join(home, "root"), options.release ?? "22.04");
     try {
-      await runOrThrow("tar", ["-C", dir, "--numeric-owner", "-xf", tarball]);
+      await root.populate(base);
       await root.prepare(repo);
       return root;
     } catch (e) {
       await root.destroy();
       throw e;
     }
+  }
+
+  /**
+   * An overlay of the shared extracted root: instant, and the shared copy is never written. Where overlayfs is
+   * not available, a copy of the cached tarball instead (a few seconds more per root).
+   */
+  private async populate(base: string): Promise<void> {
+    const [upper, work] = [join(this.home, "upper"), join(this.home, "work")];
+    for (const d of [this.dir, upper, work]) mkdirSync(d);
+    const overlay = await run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${base},upperdir=${upper},workdir=${work}`, this.dir]);
+    if (overlay.code !== 0) await runOrThrow("tar", ["-C", this.dir, "--numeric-owner", "-xf", baseRootTarball()]);
   }
 
   private async prepare(repo: string): Promise<void> {
@@ -110,15 +123,19 @@ export class NodeRoot {
    * duration (always unmounted after, even when the command fails or times out).
    */
   async sh(command: string, options: ShellOptions = {}): Promise<Outcome> {
-    const proc = this.path("/proc");
+    const [proc, pts] = [this.path("/proc"), this.path("/dev/pts")];
     mkdirSync(proc, { recursive: true });
+    mkdirSync(pts, { recursive: true });
     try {
       await runOrThrow("mount", ["-t", "proc", "proc", proc]);
+      // a private devpts instance: apt and dpkg want a pty for their logs, and the host's stay out of reach
+      await runOrThrow("mount", ["-t", "devpts", "-o", "newinstance,ptmxmode=0666", "devpts", pts]);
       return await run("chroot", [this.dir, "/bin/bash", "-c", command], {
         env: { ...NODE_ENV, ...options.env },
         timeoutMs: options.timeoutMs,
       });
     } finally {
+      await unmountAll(pts);
       await unmountAll(proc);
     }
   }
@@ -189,9 +206,8 @@ export class NodeRoot {
     return r.stdout.split("\n").filter(Boolean);
   }
 
-  /** Unmounts whatever is left and deletes the root. */
+  /** Unmounts whatever is left (the overlay last) and deletes the root and its layers. */
   async destroy(): Promise<void> {
-    if (mountsUnder(this.dir).length > 0) await unmountAll(this.dir);
-    await removeTree(this.dir);
+    await removeTree(this.home);
   }
 }

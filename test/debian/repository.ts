@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { testCacheDir } from "./base-root";
+import { pruneCache, testCacheDir } from "./base-root";
 import { binariesOf, buildPackage, type StandinPackage } from "./packages";
 import { removeTree } from "./mounts";
 import { runOrThrow } from "./process";
@@ -118,6 +118,7 @@ async function buildRepository(): Promise<string> {
     writeFileSync(join(work, ".complete"), "");
     if (existsSync(dir)) await removeTree(dir);
     renameSync(work, dir);
+    await pruneCache("apt-repo-", basename(dir));
   } catch (e) {
     await removeTree(work);
     throw e;
