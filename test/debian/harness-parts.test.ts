@@ -2,7 +2,7 @@
  * The harness's pure parts: reading dpkg's status and the call log, versions the stand-ins report, the mirror
  * debootstrap uses, symlink resolution inside a root, and the repository lines a stack is given.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -16,6 +16,7 @@ import { heldPackages, parseDpkgStatus } from "./dpkg-status";
 import { upstreamVersion } from "./packages";
 import { CATALOGUE, LOCAL_SOURCES, versionsIn } from "./repository";
 import { resolveInRoot } from "./root-path";
+import { ROOT_PREFIX, sweepAbandonedRoots } from "./root-sweep";
 
 describe("dpkg status", () => {
   const status = [
@@ -165,5 +166,25 @@ describe("the fake AWS endpoints", () => {
     });
     expect(r.status).toBe(403);
     expect(aws.ssmRequests.at(-1)?.signatureProblem).toBe("signature does not match");
+  });
+});
+
+describe("sweeping abandoned test roots", () => {
+  it("removes the roots of processes that are gone and keeps this process's own unless asked", async () => {
+    // pid 2^22 + 1 is above Linux's pid_max limit: never a live process
+    const gone = join(tmpdir(), `${ROOT_PREFIX}4194305-sweeptest`);
+    const own = join(tmpdir(), `${ROOT_PREFIX}${process.pid}-sweeptest`);
+    mkdirSync(join(gone, "root"), { recursive: true });
+    mkdirSync(join(own, "root"), { recursive: true });
+    try {
+      expect(await sweepAbandonedRoots()).toContain(`${ROOT_PREFIX}4194305-sweeptest`);
+      expect(existsSync(gone)).toBe(false);
+      expect(existsSync(own)).toBe(true);
+      expect(await sweepAbandonedRoots(true)).toContain(`${ROOT_PREFIX}${process.pid}-sweeptest`);
+      expect(existsSync(own)).toBe(false);
+    } finally {
+      rmSync(gone, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });

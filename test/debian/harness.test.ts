@@ -145,10 +145,13 @@ describe("a test root", () => {
 describe("removing a test root", () => {
   it("unmounts what it mounted and deletes the whole tree", async () => {
     const root = await NodeRoot.create({ release: "18.04" });
-    await root.shOrThrow("true");
-    // /proc and /dev/pts are only mounted while a command runs; the root itself may be an overlay
-    expect(mountsUnder(root.dir).filter((m) => m !== root.dir)).toEqual([]);
-    await root.destroy();
+    try {
+      await root.shOrThrow("true");
+      // /proc and /dev/pts are only mounted while a command runs; the root itself may be an overlay
+      expect(mountsUnder(root.dir).filter((m) => m !== root.dir)).toEqual([]);
+    } finally {
+      await root.destroy();
+    }
     expect(mountsUnder(dirname(root.dir))).toEqual([]);
     expect(existsSync(dirname(root.dir))).toBe(false);
   });

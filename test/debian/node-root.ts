@@ -17,6 +17,7 @@ import { removeTree, unmountAll } from "./mounts";
 import { run, runOrThrow, type Outcome } from "./process";
 import { CANARY, ensureRepository, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
 import { resolveInRoot } from "./root-path";
+import { ROOT_PREFIX } from "./root-sweep";
 import { CALL_LOG, FAIL_ONCE_DIR } from "./standin-shell";
 
 /** The environment a root shell over SSH gets on Ubuntu; nothing of the test process leaks in. */
@@ -53,7 +54,7 @@ export class NodeRoot {
   static async create(options: NodeRootOptions = {}): Promise<NodeRoot> {
     ensureTools();
     const [base, repo] = await Promise.all([ensureExtractedBaseRoot(), ensureRepository()]);
-    const home = mkdtempSync(join(tmpdir(), "kubeherd-root-"));
+    const home = mkdtempSync(join(tmpdir(), `${ROOT_PREFIX}${process.pid}-`));
     const root = new NodeRoot(home, join(home, "root"), options.release ?? "22.04");
     try {
       await root.populate(base);

@@ -8,7 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { ensureBaseRoot, testCacheDir } from "../debian/base-root";
+import { ensureExtractedBaseRoot, testCacheDir } from "../debian/base-root";
+import { sweepAbandonedRoots } from "../debian/root-sweep";
 
 /** Each command the tests run on the host, with the Debian package that brings it. */
 export const REQUIRED_TOOLS: readonly { readonly command: string; readonly pkg: string }[] = [
@@ -64,7 +65,13 @@ export function ensureTools(): void {
   if (still.length > 0) throw new Error(`installed ${packages.join(" ")} but still missing: ${still.join(", ")}; see ${log}`);
 }
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   ensureTools();
-  await ensureBaseRoot();
+  await sweepAbandonedRoots();
+  await ensureExtractedBaseRoot();
+  // after the run: whatever a test left behind (its workers are gone by now)
+  return async () => {
+    const left = await sweepAbandonedRoots(true);
+    if (left.length > 0) console.warn(`removed ${left.length} test root(s) a test did not clean up: ${left.join(", ")}`);
+  };
 }
