@@ -10,6 +10,8 @@ import { readStackFile } from "../../components/config/stackfile";
 import { settle, unwrapSecret, useMocks, valueOf, type Registration } from "../fixtures/mocks";
 import { patched } from "../fixtures/config";
 import { REPO_DIR } from "../fixtures/stackfiles";
+import { loadStack } from "../../components/cli/stack";
+import { rolledOutOf } from "../../components/promotion/rolled-out";
 
 const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n# kubeconfig-secret-marker", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----ssh-secret-marker" };
 
@@ -155,4 +157,44 @@ describe("bad config under the program", () => {
     vi.resetModules();
     await expect((await loadProgram())()).rejects.toThrow(/kubeherd:sshPrivateKey/);
   });
+});
+
+describe("the prod stack under mocks: the promotion gate", () => {
+  const devConfig = () => {
+    const loaded = loadStack(join(REPO_DIR, "Pulumi.dev.yaml"), REPO_DIR);
+    if (!loaded.config) throw new Error("dev stack invalid");
+    return loaded.config;
+  };
+  const prodWithDevPins = () => {
+    const config = stackConfig("Pulumi.prod.yaml");
+    config["kubeherd:versions"] = stackConfig("Pulumi.dev.yaml")["kubeherd:versions"];
+    return config;
+  };
+  const run = async (config: Record<string, string>, devOutputs: Record<string, unknown>) => {
+    const registered = useMocks("prod", config, Object.keys(SECRETS), { "acme/kubeherd/dev": devOutputs });
+    vi.resetModules();
+    return { registered, result: (await loadProgram())() };
+  };
+
+  it("refuses pins dev has not rolled out, naming the key, before any node resource is registered", async () => {
+    const { registered, result } = await run(prodWithDevPins(), {});
+    await expect(result).rejects.toThrow(/kubeherd:promotion\.from/);
+    const devBehind = { rolledOut: rolledOutOf(patchedDev({ kubelet: "1.33.4-1.1" })) };
+    const second = await run(prodWithDevPins(), devBehind);
+    await expect(second.result).rejects.toThrow(/kubeherd:versions\.kubelet: 1\.33\.5-1\.1 has not been rolled out on dev/);
+    expect([...registered, ...second.registered].filter((r) => r.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+
+  it("builds prod once dev has rolled the pins out", async () => {
+    const { registered, result } = await run(prodWithDevPins(), { rolledOut: rolledOutOf(devConfig()) });
+    const exports = await result;
+    await settle();
+    expect(exports.rolloutOrder).toEqual(["prod-cp-1", "prod-cp-2", "prod-cp-3", "workers-0", "workers-1", "workers-2", "workers-3", "workers-4", "workers-5", "prod-storage-1", "prod-storage-2"]);
+    expect(byType(registered, "command:remote:Command")[0].inputs.triggers).toContain("kubelet=1.33.5-1.1");
+  });
+
+  function patchedDev(versions: Record<string, string>) {
+    const config = devConfig();
+    return { ...config, versions: { ...config.versions, ...versions } };
+  }
 });

@@ -109,9 +109,16 @@ describe("planning pets pools", () => {
   });
 });
 
-describe("a plan with nothing to do", () => {
+describe("a plan with nothing to do on the nodes", () => {
   it("has no steps and no changes", () => {
     expect(plan(currentConfig(), currentConfig())).toMatchObject({ steps: [], changes: [] });
+  });
+
+  it("replaces and re-runs nothing when only timeouts and drain policy change", () => {
+    const relaxed = (currentInput.pools as Record<string, unknown>[]).map((p) => ({ ...p, rollout: { drainTimeoutSeconds: 1200, readyTimeoutSeconds: 1800, deleteEmptyDirData: false } }));
+    const result = plan(currentConfig(), currentConfig({ pools: relaxed }));
+    expect(result.changes.length).toBeGreaterThan(0);
+    expect(result.steps).toEqual([]);
   });
 });
 
