@@ -124,8 +124,7 @@ export async function ensureExtractedBaseRoot(): Promise<string> {
   try {
     await runOrThrow("tar", ["-C", work, "--numeric-owner", "-xf", tarball]);
     writeFileSync(join(work, ".complete"), "");
-    if (existsSync(dir)) await removeTree(dir);
-    renameSync(work, dir);
+    publishDir(work, dir);
   } finally {
     if (existsSync(work)) await removeTree(work);
   }
@@ -138,5 +137,20 @@ export async function pruneCache(prefix: string, keep: string): Promise<void> {
   for (const entry of readdirSync(testCacheDir())) {
     if (!entry.startsWith(prefix) || entry.startsWith(keepStem) || entry.includes(".partial-")) continue;
     await removeTree(join(testCacheDir(), entry));
+  }
+}
+
+/**
+ * Moves a finished build into place. A directory only ever appears there complete (renamed whole), and another
+ * process may already be using the one that is there (as an overlay's lower layer): if one is there, it is kept
+ * and this build is dropped.
+ */
+export function publishDir(work: string, dir: string): void {
+  if (existsSync(dir)) return;
+  try {
+    renameSync(work, dir);
+  } catch (e) {
+    // another process published the same build between the check and the rename
+    if (!existsSync(dir)) throw e;
   }
 }

@@ -7,9 +7,9 @@
  * an unpinned canary package that `dist-upgrade` must upgrade.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { pruneCache, testCacheDir } from "./base-root";
+import { publishDir, pruneCache, testCacheDir } from "./base-root";
 import { binariesOf, buildPackage, type StandinPackage } from "./packages";
 import { removeTree } from "./mounts";
 import { runOrThrow } from "./process";
@@ -116,12 +116,10 @@ async function buildRepository(): Promise<string> {
       writeFileSync(join(work, sub, "Packages"), stdout);
     }
     writeFileSync(join(work, ".complete"), "");
-    if (existsSync(dir)) await removeTree(dir);
-    renameSync(work, dir);
+    publishDir(work, dir);
     await pruneCache("apt-repo-", basename(dir));
-  } catch (e) {
-    await removeTree(work);
-    throw e;
+  } finally {
+    if (existsSync(work)) await removeTree(work);
   }
   return dir;
 }
