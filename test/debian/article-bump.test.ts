@@ -17,6 +17,7 @@ import {
   plan,
   position,
   runScript,
+  sshUserOf,
   story,
 } from "./scenario";
 
@@ -31,6 +32,8 @@ describe.each([
   { node: "cp-2", what: "another control-plane node", kubeadmStep: "kubeadm upgrade node experimental-control-plane", apiServer: "v1.13.2" },
   { node: "storage-1", what: "a worker", kubeadmStep: "kubeadm upgrade node config --kubelet-version v1.13.3", apiServer: undefined },
 ])("the article's bump on $node ($what)", ({ node, kubeadmStep, apiServer }) => {
+  // over SSH as the pool's user (storage-1's pool logs in as admin), through sudo
+  const user = sshUserOf(base, node);
   let root: NodeRoot;
   let adopted: string[];
   let bumped: Outcome;
@@ -41,10 +44,10 @@ describe.each([
     await root.seed(pinsOf(base), [LOCAL_SOURCES.legacyKubernetes, LOCAL_SOURCES.docker]);
     makeJoined(root, apiServer);
     root.clearCalls();
-    await convergeOrFail(root, runScript(adoption, node));
+    await convergeOrFail(root, runScript(adoption, node), user);
     adopted = story(root.calls());
     root.clearCalls();
-    bumped = await convergeOrFail(root, runScript(bump, node));
+    bumped = await convergeOrFail(root, runScript(bump, node), user);
     bumpStory = story(root.calls());
   });
   afterAll(async () => {
@@ -82,7 +85,7 @@ describe.each([
     expect(bumped.stdout).toContain("changed:");
     const before = nodeState(root);
     root.clearCalls();
-    const again = await convergeOrFail(root, runScript(bump, node));
+    const again = await convergeOrFail(root, runScript(bump, node), user);
     expect(nodeState(root)).toEqual(before);
     expect(story(root.calls())).toEqual([]);
     expect(again.stdout).toContain("no changes");

@@ -12,12 +12,13 @@ import { runOrThrow } from "./process";
 /**
  * What the root is made of. `include` lists what the generated scripts call beyond minbase: curl and gnupg fetch
  * upstream signing keys (ca-certificates lets curl speak TLS); python3 runs the cattle boot script's SSM client,
- * as on Ubuntu's cloud images. Bump `revision` when the steps of `ensureBaseRoot` change.
+ * as on Ubuntu's cloud images; sudo is how a pets script reaches root over SSH as the `ubuntu` user. Bump
+ * `revision` when the steps of `ensureBaseRoot` change.
  */
 export const RECIPE = {
   suite: "bookworm",
   variant: "minbase",
-  include: ["ca-certificates", "curl", "gnupg", "python3"],
+  include: ["ca-certificates", "curl", "gnupg", "python3", "sudo"],
   revision: 1,
 } as const;
 

@@ -81,6 +81,13 @@ describe("a test root", () => {
     });
   });
 
+  it("has the image's login users, who reach root with sudo -n as a pets command does", async () => {
+    for (const user of ["ubuntu", "admin"]) {
+      const r = await root.shOrThrow('echo "$(id -un) $HOME" && sudo -n id -un', { user });
+      expect(r.stdout).toBe(`${user} /home/${user}\nroot\n`);
+    }
+  });
+
   it("records host commands instead of running them", async () => {
     root.clearCalls();
     await root.shOrThrow("systemctl daemon-reload && systemctl restart kubelet && systemctl is-active --quiet kubelet && sysctl --system");

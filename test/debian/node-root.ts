@@ -5,7 +5,7 @@
  * chroot, as root, with real apt and dpkg.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
 import { ensureTools } from "../setup/debian-tools";
@@ -35,9 +35,17 @@ export interface NodeRootOptions {
   readonly release?: UbuntuRelease;
 }
 
+/**
+ * The login users of the root, as on Ubuntu cloud images: `ubuntu` (the default image user) and `admin` (another
+ * SSH user a pool may name), both with password-less sudo. Numeric ids, so chroot need not resolve names.
+ */
+export const NODE_USERS: Readonly<Record<string, number>> = { ubuntu: 1000, admin: 1001 };
+
 export interface ShellOptions {
   /** Added to the node's environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run as this login user (one of NODE_USERS) instead of root. */
+  readonly user?: string;
   /** @default 300_000 */
   readonly timeoutMs?: number;
 }
@@ -88,6 +96,16 @@ export class NodeRoot {
     this.write("/etc/apt/sources.list", `${LOCAL_SOURCES.ubuntu.replace("{codename}", codename)}\n`);
     // fsync-free dpkg: the root is thrown away, and this halves install time
     this.write("/etc/dpkg/dpkg.cfg.d/kubeherd-test-unsafe-io", "force-unsafe-io\n");
+    // sudo resolves the host name; the chroot shares the host's
+    this.write("/etc/hosts", `127.0.0.1 localhost\n127.0.1.1 ${hostname()}\n`);
+    const users = Object.entries(NODE_USERS);
+    this.write(
+      "/etc/sudoers.d/90-cloud-init-users",
+      // the test's short reboot delay must survive sudo's env_reset to reach the script
+      ['Defaults env_keep += "KUBEHERD_REBOOT_DELAY"', ...users.map(([u]) => `${u} ALL=(ALL) NOPASSWD:ALL`), ""].join("\n"),
+      0o440,
+    );
+    for (const [user, id] of users) await this.shOrThrow(`useradd --uid ${id} --user-group --create-home --shell /bin/bash ${user}`);
     await this.shOrThrow(
       `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${CANARY.name}=${CANARY.installed} >/dev/null`,
     );
@@ -131,8 +149,12 @@ export class NodeRoot {
       await runOrThrow("mount", ["-t", "proc", "proc", proc]);
       // a private devpts instance: apt and dpkg want a pty for their logs, and the host's stay out of reach
       await runOrThrow("mount", ["-t", "devpts", "-o", "newinstance,ptmxmode=0666", "devpts", pts]);
-      return await run("chroot", [this.dir, "/bin/bash", "-c", command], {
-        env: { ...NODE_ENV, ...options.env },
+      const id = options.user === undefined ? undefined : NODE_USERS[options.user];
+      if (options.user !== undefined && id === undefined) throw new Error(`no user ${options.user} in the test root`);
+      const as = id === undefined ? [] : [`--userspec=${id}:${id}`];
+      const login = options.user === undefined ? {} : { HOME: `/home/${options.user}`, USER: options.user, LOGNAME: options.user };
+      return await run("chroot", [...as, this.dir, "/bin/bash", "-c", command], {
+        env: { ...NODE_ENV, ...login, ...options.env },
         timeoutMs: options.timeoutMs,
       });
     } finally {

@@ -45,6 +45,12 @@ export function runScript(p: Plan, node: string): string {
   return step?.script ?? "";
 }
 
+/** The SSH user the pets component logs in to `node` as (the pool's `ssh.user`, `ubuntu` by default). */
+export function sshUserOf(config: KubeherdConfig, node: string): string {
+  const pool = config.pools.find((p) => p.mode === "pets" && p.nodes?.some((n) => n.name === node));
+  return (pool?.mode === "pets" ? pool.ssh?.user : undefined) ?? "ubuntu";
+}
+
 /** The user data of `node`'s `launch` step. */
 export function launchUserData(p: Plan, node: string): string {
   const step = p.steps.find((s) => s.node === node && s.action === "launch");
@@ -52,15 +58,18 @@ export function launchUserData(p: Plan, node: string): string {
   return step?.userData ?? "";
 }
 
-/** Runs a pets script as the pets component does (`bash -c '<script>' kubeherd-converge` in root's shell). */
-export function runPets(root: NodeRoot, script: string): Promise<Outcome> {
+/**
+ * Runs a pets script as the pets component does over SSH: the remote command `rootCommand` makes for the pool's
+ * SSH user (`sudo -n bash -c '<script>' kubeherd-converge` for `ubuntu`), in that user's login shell.
+ */
+export function runPets(root: NodeRoot, script: string, user = "ubuntu"): Promise<Outcome> {
   // a pending reboot fires at once instead of after the usual few seconds, so the test can see it
-  return root.sh(rootCommand(script, "root"), { env: { KUBEHERD_REBOOT_DELAY: "0" } });
+  return root.sh(rootCommand(script, user), { user: user === "root" ? undefined : user, env: { KUBEHERD_REBOOT_DELAY: "0" } });
 }
 
 /** Like `runPets`, failing the test with the script's output when it exits non-zero. */
-export async function convergeOrFail(root: NodeRoot, script: string): Promise<Outcome> {
-  const outcome = await runPets(root, script);
+export async function convergeOrFail(root: NodeRoot, script: string, user = "ubuntu"): Promise<Outcome> {
+  const outcome = await runPets(root, script, user);
   expect(outcome.code, `the script failed:\n${outcome.stdout.slice(-4000)}\n${outcome.stderr.slice(-4000)}`).toBe(0);
   return outcome;
 }
