@@ -1,8 +1,8 @@
 /**
- * A fresh test node: the cached Debian root extracted into a temp directory and made to look like the Ubuntu node
- * the scripts expect (os-release of the release under test, host stand-ins, the local repository at
- * /srv/kubeherd-repo, a stand-in Ubuntu archive with one unpinned package installed). Scripts run in it with
- * chroot, as root, with real apt and dpkg.
+ * A fresh test node: an overlay of the cached Debian root in a temp directory, made to look like the Ubuntu node
+ * the scripts expect (os-release of the release under test, the image's login users with sudo, host stand-ins,
+ * the local repository at /srv/kubeherd-repo, a stand-in Ubuntu archive with one unpinned package installed).
+ * Scripts run in it with chroot, with real apt and dpkg.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
