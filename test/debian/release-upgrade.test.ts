@@ -3,25 +3,15 @@
  * do-release-upgrade with the non-interactive frontend, the pins held again after, and a reboot.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { KubeherdConfig } from "../../components/config/schema";
 import { sourceFile } from "../../components/versions/repositories";
 import { isCall } from "./call-log";
 import { NodeRoot } from "./node-root";
 import type { Outcome } from "./process";
 import { CANARY, LOCAL_SOURCES } from "./repository";
-import { convergeOrFail, currentStack, makeJoined, pinsOf, plan, runPets, runScript, story, waitForCall } from "./scenario";
+import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runPets, runScript, story, waitForCall } from "./scenario";
 
 const base = currentStack();
 const PINS = ["containerd.io", "kubeadm", "kubelet", "kubectl"];
-
-async function adoptedWorker(config: KubeherdConfig): Promise<NodeRoot> {
-  const root = await NodeRoot.create({ release: "22.04" });
-  await root.seed(pinsOf(config), [LOCAL_SOURCES.kubernetes.replace("{minor}", "1.30"), LOCAL_SOURCES.docker]);
-  makeJoined(root);
-  await convergeOrFail(root, runScript(plan(undefined, config), "storage-1"));
-  root.clearCalls();
-  return root;
-}
 
 describe("a release upgrade (os.release 22.04 → 24.04) on a worker", () => {
   const target = currentStack({ os: { release: "24.04" } });

@@ -6,11 +6,11 @@ import { readdirSync } from "node:fs";
 import { expect } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout, type Plan } from "../../components/rollout/plan";
-import { rootCommand } from "../../components/rollout/nodes";
+import { pinList, rootCommand } from "../../components/rollout/nodes";
 import { checkTransition, checkVersions } from "../../components/versions/rules";
 import { articleConfig, currentConfig, patched } from "../fixtures/config";
 import { describeCall, type Call } from "./call-log";
-import type { NodeRoot } from "./node-root";
+import { NodeRoot } from "./node-root";
 import type { Outcome } from "./process";
 import { LOCAL_SOURCES } from "./repository";
 
@@ -90,17 +90,20 @@ export function makeJoined(root: NodeRoot, apiServer?: string): void {
 
 /** The pins a config gives a node, as `{ package: version }`. */
 export function pinsOf(config: KubeherdConfig): Record<string, string> {
-  const v = config.versions;
-  const all: [string, string | undefined][] = [
-    ["docker-ce", v["docker-ce"]],
-    ["docker-ce-cli", v["docker-ce-cli"]],
-    ["containerd.io", v["containerd.io"]],
-    ["cri-dockerd", v["cri-dockerd"]],
-    ["kubeadm", v.kubeadm],
-    ["kubelet", v.kubelet],
-    ["kubectl", v.kubectl],
-  ];
-  return Object.fromEntries(all.filter((p): p is [string, string] => p[1] !== undefined));
+  return Object.fromEntries(pinList(config));
+}
+
+/**
+ * A worker root on the 22.04 release seeded with a config's pins (1.30 sources) and adopted by the real first
+ * deployment's script, its call log cleared: the starting point of the maintenance scenarios.
+ */
+export async function adoptedWorker(config: KubeherdConfig): Promise<NodeRoot> {
+  const root = await NodeRoot.create({ release: "22.04" });
+  await root.seed(pinsOf(config), [LOCAL_SOURCES.kubernetes.replace("{minor}", "1.30"), LOCAL_SOURCES.docker]);
+  makeJoined(root);
+  await convergeOrFail(root, runScript(plan(undefined, config), "storage-1"));
+  root.clearCalls();
+  return root;
 }
 
 /** What a second run must leave exactly as it was: dpkg's view of every package and the apt sources. */

@@ -3,25 +3,15 @@
  * dist-upgrade with every pin held, once per token, and a reboot when the upgrade requires one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeherdConfig } from "../../components/config/schema";
 import { isCall } from "./call-log";
 import { REBOOT_REQUIRED } from "./host-standins";
 import { NodeRoot } from "./node-root";
 import type { Outcome } from "./process";
-import { CANARY, LOCAL_SOURCES, versionsIn } from "./repository";
-import { convergeOrFail, currentStack, makeJoined, pinsOf, plan, runScript, story, waitForCall } from "./scenario";
+import { CANARY, versionsIn } from "./repository";
+import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runScript, story, waitForCall } from "./scenario";
 
 const base = currentStack();
 const PINS = ["containerd.io", "kubeadm", "kubelet", "kubectl"];
-
-async function adoptedWorker(config: KubeherdConfig): Promise<NodeRoot> {
-  const root = await NodeRoot.create({ release: "22.04" });
-  await root.seed(pinsOf(config), [LOCAL_SOURCES.kubernetes.replace("{minor}", "1.30"), LOCAL_SOURCES.docker]);
-  makeJoined(root);
-  await convergeOrFail(root, runScript(plan(undefined, config), "storage-1"));
-  root.clearCalls();
-  return root;
-}
 
 describe("a system upgrade (os.systemUpgrade token 2024-07) on a worker", () => {
   const target = currentStack({ os: { systemUpgrade: "2024-07" } });
