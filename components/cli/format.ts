@@ -45,7 +45,7 @@ export function planText(plan: Plan, base?: string): string {
   for (const p of plan.pools) out.push(`  ${p.pool.padEnd(16)} ${p.role.padEnd(13)} ${p.mode.padEnd(6)} ${String(p.nodes).padStart(3)} nodes  ${poolLine(p)}`);
   out.push("", "Steps:");
   if (plan.steps.length === 0) out.push("  none: nothing on the nodes changes");
-  plan.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(3)}. ${`${s.pool}/${s.node}`.padEnd(28)} ${s.action.padEnd(10)}${stepDetail(s)}`));
+  plan.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(3)}. ${`${s.pool}/${s.node}`.padEnd(28)} ${s.action.padEnd(10)}${stepDetail(s)}`.trimEnd()));
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   if (plan.steps.some((s) => s.script !== undefined || s.userData !== undefined)) {
     out.push("", "Scripts and user data are printed in full by --format json and --format markdown.");
