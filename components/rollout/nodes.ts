@@ -3,6 +3,7 @@
  * The planner diffs these between the base and target configs; the pool components declare the same values as
  * resource inputs (user data, `replacementTrigger`, command `triggers`), so the plan and `pulumi up` agree.
  */
+import { createHash } from "node:crypto";
 import type { CattlePool, KubeherdConfig, PetsPool, Pool } from "../config/schema";
 import { convergeScript } from "../scripts/converge";
 import { shellQuote } from "../scripts/quote";
@@ -17,7 +18,8 @@ export interface CattleNode {
   index: number;
   subnet: string;
   userData: string;
-  /** What replaces the node when it changes: the launch template's content and the node's subnet. */
+  /** What replaces the node when it changes (its `replacementTrigger`): the launch template's content and the
+   * node's subnet. */
   fingerprint: string;
 }
 
@@ -47,7 +49,15 @@ export function cattleNodes(config: KubeherdConfig, pool: CattlePool, region: st
   return Array.from({ length: pool.size }, (_, index) => {
     const node = cattleNodeName(pool, index);
     const subnet = pool.subnets[index % pool.subnets.length];
-    const fingerprint = JSON.stringify([config.os.image, pool.instanceType, [...pool.securityGroups].sort(), subnet, userData]);
+    // Readable in a preview's diff: the pins and the image by value, the rest of the user data by its digest.
+    const fingerprint = JSON.stringify({
+      pins: pinList(config).map(([pkg, v]) => `${pkg}=${v}`),
+      image: config.os.image,
+      instanceType: pool.instanceType,
+      securityGroups: [...pool.securityGroups].sort(),
+      subnet,
+      userData: `sha256:${createHash("sha256").update(userData).digest("hex")}`,
+    });
     return { pool: pool.name, node, index, subnet, userData, fingerprint };
   });
 }
