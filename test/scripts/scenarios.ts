@@ -5,7 +5,7 @@
 import { type KubeherdConfig } from "../../components/config/schema";
 import { type ConvergeTarget } from "../../components/scripts/converge";
 import { type BootTarget } from "../../components/scripts/userdata";
-import { articleConfig, currentConfig } from "../fixtures/config";
+import { articleConfig, currentConfig, dockerCurrentVersions } from "../fixtures/config";
 
 export const ARTICLE_BUMP = {
   kubernetes: "1.13.3",
@@ -18,13 +18,7 @@ export const ARTICLE_BUMP = {
 export const MINOR_BUMP = { kubernetes: "1.31.0", kubeadm: "1.31.0-1.1", kubelet: "1.31.0-1.1", kubectl: "1.31.0-1.1" };
 
 const dockerCurrent = {
-  versions: {
-    runtime: "docker",
-    "docker-ce": "5:27.3.1-1~ubuntu.22.04~jammy",
-    "docker-ce-cli": "5:27.3.1-1~ubuntu.22.04~jammy",
-    "containerd.io": "1.7.22-1",
-    "cri-dockerd": "0.3.15.3-0.ubuntu-jammy",
-  },
+  versions: dockerCurrentVersions,
   repositories: { "cri-dockerd": "deb [trusted=yes] http://mirror.internal.example.com/cri-dockerd {codename} main" },
 };
 

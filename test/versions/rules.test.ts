@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Problem } from "../../components/config/problems";
 import { checkVersions } from "../../components/versions/rules";
-import { articleConfig, currentConfig } from "../fixtures/config";
+import { articleConfig, currentConfig, dockerCurrentVersions } from "../fixtures/config";
 
 /** A mirror of every minor (no `{minor}`), so that only the rule under test speaks. */
 const ALL_MINORS = "deb [trusted=yes] http://mirror.internal.example.com/kubernetes stable main";
@@ -20,14 +20,7 @@ const kube = (release: string) => ({
 /** A valid cluster on Kubernetes 1.30 with docker-ce 27 and cri-dockerd, on Ubuntu 22.04. */
 const dockerCluster = (versions: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) =>
   currentConfig({
-    versions: {
-      runtime: "docker",
-      "docker-ce": "5:27.3.1-1~ubuntu.22.04~jammy",
-      "docker-ce-cli": "5:27.3.1-1~ubuntu.22.04~jammy",
-      "containerd.io": "1.7.22-1",
-      "cri-dockerd": "0.3.15.3-0.ubuntu-jammy",
-      ...versions,
-    },
+    versions: { ...dockerCurrentVersions, ...versions },
     repositories: { "cri-dockerd": CRI_DOCKERD_REPO },
     ...rest,
   });
