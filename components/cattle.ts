@@ -55,6 +55,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
       userData: nodes[0].userData,
       joinParameterArn: join.parameter.arn,
       kmsKeyArn: args.kmsKey.arn,
+      region: args.region,
       pinTags: Object.fromEntries(pinList(config).map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])),
     }, { parent: this });
     this.launchTemplate = template.launchTemplate;

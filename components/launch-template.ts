@@ -15,6 +15,8 @@ export interface PoolLaunchTemplateArgs {
   userData: string;
   joinParameterArn: pulumi.Input<string>;
   kmsKeyArn: pulumi.Input<string>;
+  /** The region of the SSM parameter: the key may only be used through SSM there. */
+  region: string;
   /** Tags carrying the pins (`kubeherd:pin:kubelet` = `1.30.2-1.1`). */
   pinTags: Record<string, string>;
 }
@@ -41,7 +43,7 @@ export class PoolLaunchTemplate extends pulumi.ComponentResource {
         Version: "2012-10-17",
         Statement: [
           { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: args.joinParameterArn },
-          { Effect: "Allow", Action: ["kms:Decrypt"], Resource: args.kmsKeyArn, Condition: { StringEquals: { "kms:ViaService": `ssm.${aws.config.region ?? "*"}.amazonaws.com` } } },
+          { Effect: "Allow", Action: ["kms:Decrypt"], Resource: args.kmsKeyArn, Condition: { StringEquals: { "kms:ViaService": `ssm.${args.region}.amazonaws.com` } } },
         ],
       }),
     }, { parent: this });

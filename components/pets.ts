@@ -100,6 +100,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
       joinParameterArn: join.parameter.arn,
       kmsKeyArn: ec2.kmsKey.arn,
+      region: ec2.region,
       pinTags: Object.fromEntries(pinList(config).map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])),
     }, { parent: this });
     const subnets = pool.subnets ?? [];

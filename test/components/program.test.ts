@@ -89,7 +89,13 @@ describe("the dev stack under mocks", () => {
     expect(everythingPlain).not.toContain("0123456789abcdef");
     expect(everythingPlain).not.toContain("kubeconfig-secret-marker");
     const [policy] = byType(registered, "aws:iam/rolePolicy:RolePolicy");
-    expect(String(policy.inputs.policy)).toContain("arn:aws:mock:::workers-join-parameter");
+    expect(JSON.parse(String(policy.inputs.policy))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:mock:::workers-join-parameter" },
+        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: "arn:aws:mock:::kubeherd-join", Condition: { StringEquals: { "kms:ViaService": "ssm.eu-west-1.amazonaws.com" } } },
+      ],
+    });
     const [secret] = byType(registered, "kubernetes:core/v1:Secret");
     expect(secret.inputs).toMatchObject({ type: "bootstrap.kubernetes.io/token", metadata: { namespace: "kube-system", name: "bootstrap-token-abcdef" } });
   });
