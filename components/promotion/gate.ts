@@ -37,13 +37,16 @@ const isEmpty = (r: RolledOut | undefined): r is undefined => !r || (Object.keys
 export function checkPromotion(target: KubeherdConfig, source: RolledOut | undefined, from: string, current?: RolledOut): Problem[] {
   const refusals: { key: string; message: string }[] = [];
   const overrideKey = configKey("promotion", ["override"]);
+  const pending = gatedValues(target).filter((g) => !(current && g.source(current) === g.value));
   if (isEmpty(source)) {
-    refusals.push({ key: configKey("promotion", ["from"]), message: `${from} has not completed a rollout (its stack has no rolledOut output)` });
+    // Nothing to compare with; still, what this stack already runs needs no promotion.
+    if (pending.length > 0) {
+      refusals.push({ key: configKey("promotion", ["from"]), message: `${from} has not completed a rollout (its stack has no rolledOut output)` });
+    }
   } else {
-    for (const g of gatedValues(target)) {
+    for (const g of pending) {
       const done = g.source(source);
       if (done === g.value) continue;
-      if (current && g.source(current) === g.value) continue;
       const runs = done === undefined ? `${from} does not pin ${g.what}` : `${from} runs ${done}`;
       refusals.push({ key: g.key, message: `${g.value} has not been rolled out on ${from} (${runs})` });
     }

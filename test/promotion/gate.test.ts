@@ -61,6 +61,11 @@ describe("checkPromotion", () => {
     ]);
   });
 
+  it("lets a stack that changes no pin deploy even when its source never completed a rollout", () => {
+    expect(checkPromotion(promoting(), undefined, "dev", ran(currentConfig()))).toEqual([]);
+    expect(checkPromotion(promoting(K8S_BUMP), undefined, "dev", ran(currentConfig())).map((p) => p.key)).toEqual(["kubeherd:promotion.from"]);
+  });
+
   it("lets a stack stay behind its source: pins it already runs itself are no promotion", () => {
     const prodRuns = ran(currentConfig());
     const devRuns = ran(currentConfig(K8S_BUMP));
