@@ -1,0 +1,94 @@
+/**
+ * The engine test's Pulumi program: the resource graph of components/cluster.ts, cattle.ts and pets.ts, with the
+ * same names, parents, `dependsOn`, `deleteBeforeReplace`, `replacementTrigger` and hooks, over stand-ins that log
+ * instead of touching machines. The nodes and their fingerprints and triggers come from the real
+ * components/rollout/nodes.ts, as the components' do.
+ *
+ * Keep the options here in step with the components: a difference makes this test prove nothing about them.
+ * Not modelled: the Kubernetes provider and KMS key (no node depends on them in order), and pets pools whose EC2
+ * hosts kubeherd creates (`size`), whose instances are never replaced.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CattlePool, KubeherdConfig, PetsPool } from "../../../components/config/schema";
+import { cattleNodes, petsNodes, poolsInRolloutOrder } from "../../../components/rollout/nodes";
+import { nodeHooks, type NodeHooks } from "./hooks";
+import { CommandStandIn, InstanceStandIn, JoinTokenStandIn, LaunchTemplateStandIn } from "./stand-ins";
+
+/** The components' types and names (their URNs parent the nodes'), without their other children. */
+class Component extends pulumi.ComponentResource {
+  constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions = {}) {
+    super(type, name, {}, opts);
+  }
+
+  done(): void {
+    this.registerOutputs({});
+  }
+}
+
+export interface ClusterProgramArgs {
+  config: KubeherdConfig;
+  region: string;
+  /** Where stand-ins and hooks append `<node>:<action>` lines. */
+  logPath: string;
+}
+
+export function declareCluster({ config, region, logPath }: ClusterProgramArgs): void {
+  // Defined on every run, bound or not (components/hooks.ts does the same at module level).
+  const hooks = nodeHooks(logPath);
+  const cluster = new Component("kubeherd:index:Cluster", "kubeherd");
+  let after: pulumi.Resource | undefined;
+  for (const pool of poolsInRolloutOrder(config)) {
+    after = pool.mode === "cattle"
+      ? cattlePool(pool, { config, region, logPath, hooks, parent: cluster, after })
+      : petsPool(pool, { config, logPath, hooks, parent: cluster, after });
+  }
+  cluster.done();
+}
+
+interface PoolArgs {
+  config: KubeherdConfig;
+  logPath: string;
+  hooks: NodeHooks;
+  parent: pulumi.Resource;
+  /** The previous pool's last node. */
+  after?: pulumi.Resource;
+}
+
+/** As CattlePoolComponent: returns the pool's last node, which the next pool waits for. */
+function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulumi.Resource | undefined {
+  const { config, logPath, hooks } = args;
+  const component = new Component("kubeherd:index:CattlePool", pool.name, { parent: args.parent });
+  const nodes = cattleNodes(config, pool, args.region);
+  const rolling = pool.rollout.strategy === "rolling";
+  const join = new JoinTokenStandIn(logPath, `${pool.name}-join`, { pool: pool.name }, { parent: component });
+  const template = new LaunchTemplateStandIn(logPath, `${pool.name}-template`, { pool: pool.name, userData: nodes[0].userData }, { parent: component });
+
+  let previous = args.after;
+  for (const node of nodes) {
+    previous = new InstanceStandIn(logPath, node.node, { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
+      parent: component,
+      dependsOn: [join, ...(previous ? [previous] : [])],
+      deleteBeforeReplace: rolling,
+      replacementTrigger: node.fingerprint,
+      hooks: { beforeDelete: [hooks.drain], afterCreate: [hooks.ready], afterDelete: [hooks.forget] },
+    });
+  }
+  component.done();
+  return previous;
+}
+
+/** As PetsPoolComponent for existing hosts: one command per node, named `<pool>-<node>`. */
+function petsPool(pool: PetsPool, args: PoolArgs): pulumi.Resource | undefined {
+  const { config, logPath, hooks } = args;
+  const component = new Component("kubeherd:index:PetsPool", pool.name, { parent: args.parent });
+  let previous = args.after;
+  for (const node of petsNodes(config, pool)) {
+    previous = new CommandStandIn(logPath, `${pool.name}-${node.node}`, { node: node.node, script: node.script, triggers: node.triggers }, {
+      parent: component,
+      dependsOn: previous ? [previous] : [],
+      hooks: { beforeCreate: [hooks.drain], afterCreate: [hooks.ready] },
+    });
+  }
+  component.done();
+  return previous;
+}
