@@ -24,8 +24,11 @@ interface StandInSpec {
 }
 
 function standInProvider(spec: StandInSpec): pulumi.dynamic.ResourceProvider {
-  const { logPath, create, update, replaceOn } = spec;
-  const remove = spec.delete;
+  // Captured by name, not destructured: the serializer would confuse a captured `create` with the method `create`.
+  const { logPath, replaceOn } = spec;
+  const onCreate = spec.create;
+  const onUpdate = spec.update;
+  const onDelete = spec.delete;
   const act = async (node: unknown, action: string | undefined) => {
     if (action === undefined) return;
     appendFileSync(logPath, `${String(node)}:${action}\n`);
@@ -33,7 +36,7 @@ function standInProvider(spec: StandInSpec): pulumi.dynamic.ResourceProvider {
   };
   return {
     async create(inputs) {
-      await act(inputs.node, create);
+      await act(inputs.node, onCreate);
       return { id: `${String(inputs.node)}-${process.hrtime.bigint()}`, outs: { ...inputs, version: 1 } };
     },
     async diff(_id, olds, news) {
@@ -43,12 +46,12 @@ function standInProvider(spec: StandInSpec): pulumi.dynamic.ResourceProvider {
       return { changes: keys.some(differs), replaces: replaceOn.filter(differs) };
     },
     async update(_id, olds, news) {
-      await act(news.node, update);
+      await act(news.node, onUpdate);
       // A launch template's update makes a new version, as an aws.ec2.LaunchTemplate's `latestVersion` does.
       return { outs: { ...news, version: Number(olds.version) + 1 } };
     },
     async delete(_id, props) {
-      await act(props.node, remove);
+      await act(props.node, onDelete);
     },
   };
 }
