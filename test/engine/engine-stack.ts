@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { KubeherdConfig } from "../../components/config/schema";
-import type { UpRequest } from "./program/up";
+import type { HookFaults } from "./program/hooks";
+import type { UpReport, UpRequest } from "./program/up";
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");
@@ -16,12 +17,9 @@ const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 /** Where @pulumi/pulumi ships `pulumi-resource-pulumi-nodejs`, the dynamic provider's plugin script. */
 const SDK_DIR = join(ROOT, "node_modules", "@pulumi", "pulumi");
 
-export interface UpOutcome {
+export interface UpOutcome extends UpReport {
   /** What this `up` logged, in order. */
   lines: string[];
-  /** The engine's summary: `succeeded`, and the count of each operation. */
-  result: string;
-  resourceChanges: Record<string, number>;
 }
 
 export class EngineStack {
@@ -41,7 +39,8 @@ export class EngineStack {
     writeFileSync(this.logPath, "");
   }
 
-  async up(config: KubeherdConfig): Promise<UpOutcome> {
+  /** A failed update (`result: "failed"`, with its error) is returned; only a crash of the program process throws. */
+  async up(config: KubeherdConfig, options: { faults?: HookFaults; parallel?: number } = {}): Promise<UpOutcome> {
     const n = ++this.ups;
     const configFile = join(this.dir, `config-${n}.json`);
     writeFileSync(configFile, JSON.stringify(config));
@@ -52,6 +51,8 @@ export class EngineStack {
       configFile,
       region: this.region,
       logPath: this.logPath,
+      faults: options.faults,
+      parallel: options.parallel,
       env: {
         PULUMI_HOME: join(this.dir, "home"),
         PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}`,
@@ -72,8 +73,8 @@ export class EngineStack {
       const e = err as Error & { stdout?: string; stderr?: string };
       throw new Error(`pulumi up #${n} of stack ${this.stack} failed:\n${e.stderr ?? ""}\n${e.stdout ?? e.message}\nlog so far:\n${this.lines().join("\n")}`, { cause: err });
     }
-    const summary = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { result: string; resourceChanges: Record<string, number> };
-    return { lines: this.lines().slice(before), ...summary };
+    const report = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as UpReport;
+    return { ...report, lines: this.lines().slice(before) };
   }
 
   private lines(): string[] {

@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig, PetsPool } from "../../../components/config/schema";
 import { cattleNodes, petsNodes, poolsInRolloutOrder } from "../../../components/rollout/nodes";
-import { nodeHooks, type NodeHooks } from "./hooks";
+import { nodeHooks, type HookFaults, type NodeHooks } from "./hooks";
 import { CommandStandIn, InstanceStandIn, JoinTokenStandIn, LaunchTemplateStandIn } from "./stand-ins";
 
 /** The components' types and names (their URNs parent the nodes'), without their other children. */
@@ -30,11 +30,13 @@ export interface ClusterProgramArgs {
   region: string;
   /** Where stand-ins and hooks append `<node>:<action>` lines. */
   logPath: string;
+  /** Hooks that fail for given nodes: a drain that times out, a node that never comes back. */
+  faults?: HookFaults;
 }
 
-export function declareCluster({ config, region, logPath }: ClusterProgramArgs): void {
+export function declareCluster({ config, region, logPath, faults }: ClusterProgramArgs): void {
   // Defined on every run, bound or not (components/hooks.ts does the same at module level).
-  const hooks = nodeHooks(logPath);
+  const hooks = nodeHooks(logPath, faults);
   const cluster = new Component("kubeherd:index:Cluster", "kubeherd");
   let after: pulumi.Resource | undefined;
   for (const pool of poolsInRolloutOrder(config)) {

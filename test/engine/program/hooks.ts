@@ -23,14 +23,22 @@ function hookNode(args: pulumi.ResourceHookArgs): string {
   return node;
 }
 
-export function nodeHooks(logPath: string): NodeHooks {
-  const logging = (action: string) => async (args: pulumi.ResourceHookArgs) => {
-    appendFileSync(logPath, `${hookNode(args)}:${action}\n`);
+/** Nodes whose drain or ready hook fails (after logging), as a drain blocked by a PDB or a node that never comes back. */
+export interface HookFaults {
+  drain?: string[];
+  ready?: string[];
+}
+
+export function nodeHooks(logPath: string, faults: HookFaults = {}): NodeHooks {
+  const logging = (action: string, failing: string[] = []) => async (args: pulumi.ResourceHookArgs) => {
+    const node = hookNode(args);
+    appendFileSync(logPath, `${node}:${action}\n`);
     await new Promise((resolve) => setTimeout(resolve, ACTION_MS));
+    if (failing.includes(node)) throw new Error(`engine test: the ${action} of ${node} fails (injected)`);
   };
   return {
-    drain: new pulumi.ResourceHook("kubeherd-drain", logging("drain")),
-    ready: new pulumi.ResourceHook("kubeherd-ready", logging("ready")),
+    drain: new pulumi.ResourceHook("kubeherd-drain", logging("drain", faults.drain)),
+    ready: new pulumi.ResourceHook("kubeherd-ready", logging("ready", faults.ready)),
     forget: new pulumi.ResourceHook("kubeherd-forget-node", logging("forget")),
   };
 }

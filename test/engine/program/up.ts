@@ -11,6 +11,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { readFileSync } from "node:fs";
 import { configSchema } from "../../../components/config/schema";
 import { declareCluster } from "./cluster";
+import type { HookFaults } from "./hooks";
 
 /** What the test asks for; see engine-stack.ts. */
 export interface UpRequest {
@@ -23,6 +24,9 @@ export interface UpRequest {
   configFile: string;
   region: string;
   logPath: string;
+  faults?: HookFaults;
+  /** `pulumi up --parallel`; the CLI's default when undefined. */
+  parallel?: number;
   /** PULUMI_HOME, PULUMI_BACKEND_URL, the passphrase and the offline switches. */
   env: Record<string, string>;
 }
@@ -36,11 +40,27 @@ async function main(requestPath: string): Promise<void> {
     pulumiHome: request.env.PULUMI_HOME,
     pulumiCommand,
     envVars: request.env,
-    program: async () => declareCluster({ config, region: request.region, logPath: request.logPath }),
+    program: async () => declareCluster({ config, region: request.region, logPath: request.logPath, faults: request.faults }),
   });
   const stack = await Stack.createOrSelect(request.stack, workspace);
-  const result = await stack.up({ onOutput: (text) => process.stderr.write(text) });
-  process.stdout.write(`${JSON.stringify({ result: result.summary.result, resourceChanges: result.summary.resourceChanges })}\n`);
+  try {
+    const result = await stack.up({ parallel: request.parallel, onOutput: (text) => process.stderr.write(text) });
+    report({ result: result.summary.result, resourceChanges: result.summary.resourceChanges ?? {} });
+  } catch (err) {
+    // A failed update is an outcome the test looks at (an injected fault), not a crash of this process.
+    report({ result: "failed", resourceChanges: {}, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** The last line of stdout: what the test reads. */
+export interface UpReport {
+  result: string;
+  resourceChanges: Record<string, number>;
+  error?: string;
+}
+
+function report(r: UpReport): void {
+  process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
 main(process.argv[2]).catch((err: unknown) => {

@@ -1,0 +1,81 @@
+/**
+ * An update that stops half way (a drain that fails, a node that never comes back) and the `pulumi up` after it,
+ * against the real engine. The planner plans from the deployed config to the target; these tests pin which part of
+ * that plan each of the two updates performs.
+ */
+import { afterAll, describe, expect, inject, it } from "vitest";
+import type { KubeherdConfig } from "../../components/config/schema";
+import { planRollout } from "../../components/rollout/plan";
+import { engineActions, nodeModes, planActions } from "./engine-log";
+import { EngineStack } from "./engine-stack";
+import type { HookFaults } from "./program/hooks";
+import { articleBump, articleConfig, cluster, patchBump, region } from "./scenarios";
+
+interface Interruption {
+  name: string;
+  stack: string;
+  base: KubeherdConfig;
+  target: KubeherdConfig;
+  faults: HookFaults;
+  /** The planned step at which the first update fails. */
+  failsAt: string;
+  /** Where the next update starts: the failed step again, or the step after it. */
+  resumes: "at" | "after";
+}
+
+const interruptions: Interruption[] = [
+  {
+    name: "a worker whose drain fails is not terminated; the next up starts again from its drain",
+    stack: "drain-fails",
+    base: articleConfig(),
+    target: articleConfig(articleBump),
+    faults: { drain: ["workers-1"] },
+    failsAt: "workers-1:drain",
+    resumes: "at",
+  },
+  {
+    name: "an old surge node whose drain fails at the end stays; the next up starts again from its drain",
+    stack: "surge-drain-fails",
+    base: cluster({ workers: 3, surge: ["workers"] }),
+    target: cluster({ workers: 3, surge: ["workers"] }, patchBump),
+    faults: { drain: ["workers-1"] },
+    failsAt: "workers-1:drain",
+    resumes: "at",
+  },
+  {
+    // The engine records the create before the afterCreate hook fails, so the next up sees nothing left to do for
+    // that node and does not wait for it again: it drains the next node while this one may still be NotReady.
+    name: "a replaced worker that never becomes ready fails the update; the next up does not wait for it again",
+    stack: "ready-fails",
+    base: articleConfig(),
+    target: articleConfig(articleBump),
+    faults: { ready: ["workers-1"] },
+    failsAt: "workers-1:wait-ready",
+    resumes: "after",
+  },
+];
+
+describe("an interrupted rollout and the pulumi up after it", () => {
+  const stacks: EngineStack[] = [];
+  afterAll(() => stacks.forEach((s) => s.remove()));
+
+  it.each(interruptions)("$name", async ({ stack, base, target, faults, failsAt, resumes }) => {
+    const engine = new EngineStack(inject("pulumiCliRoot"), stack, region);
+    stacks.push(engine);
+    const modes = nodeModes(base, target);
+    expect((await engine.up(base)).result).toBe("succeeded");
+
+    const planned = planActions(planRollout({ stack, base, target, region }).steps);
+    const at = planned.indexOf(failsAt);
+    expect(at, `${failsAt} is a planned step`).toBeGreaterThanOrEqual(0);
+
+    const failed = await engine.up(target, { faults });
+    expect(failed.result).toBe("failed");
+    expect(failed.error).toContain("(injected)");
+    expect(engineActions(failed.lines, modes)).toEqual(planned.slice(0, at + 1));
+
+    const resumed = await engine.up(target);
+    expect(resumed.result).toBe("succeeded");
+    expect(engineActions(resumed.lines, modes)).toEqual(planned.slice(resumes === "at" ? at : at + 1));
+  });
+});
