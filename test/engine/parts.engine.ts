@@ -1,0 +1,79 @@
+/**
+ * The engine suite's own pure parts: reading the engine log in the planner's vocabulary, and the wrapper module
+ * that builds the Pulumi CLI. If these were wrong, the scenarios would compare the wrong things.
+ */
+import { describe, expect, it } from "vitest";
+import { engineActions, nodeModes, unforgottenTerminations } from "./engine-log";
+import { remoteReplaces, wrapperGoMod } from "./pulumi-cli";
+import { articleConfig, cluster } from "./scenarios";
+
+describe("reading the engine log as plan steps", () => {
+  const modes = nodeModes(articleConfig());
+
+  it.each([
+    ["workers-0:drain", ["workers-0:drain"]],
+    ["workers-0:terminate", ["workers-0:terminate"]],
+    ["workers-0:forget", []],
+    ["workers-0:launch", ["workers-0:launch"]],
+    ["workers-0:ready", ["workers-0:wait-ready"]],
+    ["cp-1:drain", ["cp-1:drain"]],
+    ["cp-1:run", ["cp-1:run"]],
+    ["cp-1:ready", ["cp-1:wait-ready", "cp-1:uncordon"]],
+    ["cp-1:retire", []],
+  ])("reads %s as %j", (line, actions) => {
+    expect(engineActions([line], modes)).toEqual(actions);
+  });
+
+  it.each([
+    ["a pets update (the engine updated a command in place)", "cp-1:update", "cp-1:?update"],
+    ["a cattle event that only pets have", "workers-0:run", "workers-0:?run"],
+    ["a node in no config", "stray-0:launch", "stray-0:?launch"],
+  ])("keeps %s visible so the comparison fails", (_what, line, shown) => {
+    expect(engineActions([line], modes)).toEqual([shown]);
+  });
+
+  it("knows the nodes of every config given, including those only the base has", () => {
+    const modes = nodeModes(cluster({ workers: 4, batch: 1 }), cluster({ workers: 2 }));
+    expect(modes.get("workers-3")).toBe("cattle");
+    expect(modes.get("batch-0")).toBe("cattle");
+    expect(modes.get("storage-1")).toBe("pets");
+  });
+
+  it("finds a terminate whose afterDelete hook did not follow it at once", () => {
+    const lines = ["workers-2:drain", "workers-2:terminate", "batch-1:drain", "workers-2:forget", "workers-1:terminate", "workers-1:forget"];
+    expect(unforgottenTerminations(lines)).toEqual(["workers-2:terminate"]);
+  });
+});
+
+describe("the wrapper module that builds the Pulumi CLI", () => {
+  const pkgGoMod = [
+    "module github.com/pulumi/pulumi/pkg/v3",
+    "",
+    "go 1.26.6",
+    "",
+    "replace github.com/pulumi/pulumi/sdk/v3 => ../sdk",
+    "",
+    "replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e",
+    "",
+    "replace (",
+    "\t// a comment",
+    "\texample.com/a => ./local/a",
+    "\texample.com/b v1.0.0 => example.com/fork/b v1.0.1",
+    ")",
+    "",
+    "require (",
+    "\tgithub.com/pulumi/pulumi/sdk/v3 v3.274.1",
+    ")",
+  ].join("\n");
+
+  it("copies the replaces that point at other modules and drops those into pulumi's own tree", () => {
+    expect(remoteReplaces(pkgGoMod)).toEqual([
+      "example.com/b v1.0.0 => example.com/fork/b v1.0.1",
+      "github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e",
+    ]);
+  });
+
+  it("writes them into a module that requires nothing yet (go get pins pkg and sdk at one version)", () => {
+    expect(wrapperGoMod(["a => b v1"])).toBe("module kubeherd.test/pulumi-cli\n\ngo 1.26\n\nreplace a => b v1\n");
+  });
+});
