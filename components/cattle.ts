@@ -7,9 +7,10 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig } from "./config/schema";
-import { drainHook, forgetNodeHook, readyHook, registerNodeContext } from "./hooks";
+import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
 import { JoinToken } from "./join";
 import { PoolLaunchTemplate } from "./launch-template";
+import { cattleNodeOptions } from "./node-options";
 import { cattleNodes, joinParameterName, nodeExpectations, pinList } from "./rollout/nodes";
 
 export interface CattlePoolArgs {
@@ -18,8 +19,8 @@ export interface CattlePoolArgs {
   region: string;
   kmsKey: aws.kms.Key;
   provider: k8s.Provider;
-  /** The last node of the pool before this one in the rollout: this pool's first node waits for it. */
-  after?: pulumi.Resource;
+  /** Every node before this pool's in the rollout: each of this pool's nodes waits for all of them. */
+  earlier: readonly pulumi.Resource[];
   /** Milliseconds since the epoch, for the join token's rotation. */
   now: number;
 }
@@ -33,7 +34,6 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     super("kubeherd:index:CattlePool", name, {}, opts);
     const { config, pool } = args;
     const nodes = cattleNodes(config, pool, args.region);
-    const rolling = pool.rollout.strategy === "rolling";
     const expect = nodeExpectations(config);
 
     const join = new JoinToken(`${name}-join`, {
@@ -60,23 +60,26 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     }, { parent: this });
     this.launchTemplate = template.launchTemplate;
 
-    let previous = args.after;
     for (const node of nodes) {
-      registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout });
+      registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, index: args.earlier.length + node.index });
       const instance = new aws.ec2.Instance(node.node, {
         launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
         subnetId: node.subnet,
         tags: { Name: `${config.cluster.name}-${node.node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool.name, "kubeherd:node": node.node },
       }, {
         parent: this,
-        // Each node waits for the one before it (and its afterCreate gate); never for its outputs (FACTS.md §1).
-        dependsOn: [join, ...(previous ? [previous] : [])],
-        deleteBeforeReplace: rolling,
-        replacementTrigger: node.fingerprint,
-        hooks: { beforeDelete: [drainHook], afterCreate: [readyHook], afterDelete: [forgetNodeHook] },
+        ...cattleNodeOptions({
+          strategy: pool.rollout.strategy,
+          fingerprint: node.fingerprint,
+          earlier: [...args.earlier, ...this.instances],
+          hooks: nodeHooks,
+          needs: [join],
+        }),
       });
+      pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
+        registerNodeIdentity(node.node, { instanceId, privateDns, privateIp }),
+      );
       this.instances.push(instance);
-      previous = instance;
     }
     this.nodeNames = nodes.map((n) => n.node);
 
@@ -87,8 +90,4 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     });
   }
 
-  /** The last node in rollout order: the next pool waits for it. */
-  get lastNode(): pulumi.Resource | undefined {
-    return this.instances[this.instances.length - 1];
-  }
 }

@@ -51,23 +51,21 @@ export class KubeherdCluster extends pulumi.ComponentResource {
       : undefined;
     const pins = Object.fromEntries(pinList(config));
 
-    let after: pulumi.Resource | undefined;
     for (const pool of poolsInRolloutOrder(config)) {
+      const earlier = [...this.nodes];
       if (pool.mode === "cattle") {
-        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, after, now: args.now }, { parent: this });
+        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, earlier, now: args.now }, { parent: this });
         this.nodes.push(...c.instances);
         this.pools[pool.name] = {
           mode: "cattle", role: pool.role, pins, nodes: c.nodeNames,
           launchTemplateId: c.launchTemplate.id, launchTemplateVersion: c.launchTemplate.latestVersion, instanceIds: c.instances.map((i) => i.id),
         };
-        after = c.lastNode ?? after;
       } else {
         const key = pool.ssh?.privateKeySecret ?? "sshPrivateKey";
         const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], after, ec2 }, { parent: this });
+        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], earlier, ec2 }, { parent: this });
         this.nodes.push(...p.commands);
         this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };
-        after = p.lastNode ?? after;
       }
     }
     this.registerOutputs({ pools: this.pools });

@@ -18,6 +18,7 @@ import {
   type HookEnv,
   type NodeHookContext,
 } from "./kube/hookActions";
+import type { NodeIdentity } from "./kube/nodes";
 import type { DrainRecord } from "./kube/workloads";
 
 export type { NodeHookContext } from "./kube/hookActions";
@@ -26,6 +27,7 @@ export type { NodeHookContext } from "./kube/hookActions";
 const KUBECONFIG_TIMEOUT_MS = 60_000;
 
 const contexts = new Map<string, NodeHookContext>();
+const identities = new Map<string, NodeIdentity>();
 const records = new Map<string, DrainRecord>();
 let kubeconfig: Promise<string> | undefined;
 let client: Promise<KubeClient> | undefined;
@@ -33,6 +35,12 @@ let client: Promise<KubeClient> | undefined;
 /** Registers what the hooks need to know about one node resource, under its Pulumi resource name. */
 export function registerNodeContext(resourceName: string, ctx: NodeHookContext): void {
   contexts.set(resourceName, ctx);
+}
+
+/** Registers how to find a cattle instance's Kubernetes node once its outputs are known (the preflight of later
+ *  nodes checks that it is back). */
+export function registerNodeIdentity(resourceName: string, identity: NodeIdentity): void {
+  identities.set(resourceName, identity);
 }
 
 /** Called once by index.ts with the stack's kubeconfig (a secret Output); the hooks build their client from it. */
@@ -66,6 +74,7 @@ async function kubeClient(): Promise<KubeClient> {
 
 const env: HookEnv = {
   contexts,
+  identities,
   records,
   client: kubeClient,
   clock: systemClock,
@@ -82,3 +91,6 @@ export const readyHook = new pulumi.ResourceHook("kubeherd-ready", run(readyAfte
 
 /** cattle `afterDelete`: delete the Node object of the terminated instance (no NotReady ghosts). */
 export const forgetNodeHook = new pulumi.ResourceHook("kubeherd-forget-node", run(forgetAfterDelete));
+
+/** The three hooks as the pool components bind them (components/node-options.ts). */
+export const nodeHooks = { drain: drainHook, ready: readyHook, forget: forgetNodeHook };

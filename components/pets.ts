@@ -9,9 +9,10 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeherdConfig, PetsPool } from "./config/schema";
-import { drainHook, readyHook, registerNodeContext } from "./hooks";
+import { nodeHooks, registerNodeContext } from "./hooks";
 import { JoinToken } from "./join";
 import { PoolLaunchTemplate } from "./launch-template";
+import { petsNodeOptions } from "./node-options";
 import { cattleUserData } from "./scripts/userdata";
 import { joinParameterName, nodeExpectations, petsNodes, pinList, rootCommand } from "./rollout/nodes";
 
@@ -20,7 +21,8 @@ export interface PetsPoolArgs {
   pool: PetsPool;
   /** The pool's SSH private key (a secret). */
   privateKey: pulumi.Input<string>;
-  after?: pulumi.Resource;
+  /** Every node before this pool's in the rollout: each of this pool's nodes waits for all of them. */
+  earlier: readonly pulumi.Resource[];
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -39,13 +41,12 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
     if (hosts) this.instances.push(...hosts);
 
-    let previous = args.after;
     nodes.forEach((node, i) => {
       const resourceName = `${name}-${node.node}`;
       const instance = hosts?.[i];
       const context = {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
-        osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined,
+        osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, index: args.earlier.length + i,
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
@@ -68,21 +69,16 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
         logging: command.remote.Logging.None,
       }, {
         parent: this,
-        dependsOn: previous ? [previous] : [],
         // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
         additionalSecretOutputs: ["stdout", "stderr"],
-        hooks: { beforeCreate: [drainHook], afterCreate: [readyHook] },
+        ...petsNodeOptions({ earlier: [...args.earlier, ...this.commands], hooks: nodeHooks }),
       });
       this.commands.push(cmd);
-      previous = cmd;
     });
     this.nodeNames = nodes.map((n) => n.node);
     this.registerOutputs({ nodes: this.nodeNames });
   }
 
-  get lastNode(): pulumi.Resource | undefined {
-    return this.commands[this.commands.length - 1];
-  }
 
   /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
   private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): aws.ec2.Instance[] {
