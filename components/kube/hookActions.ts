@@ -7,6 +7,7 @@ import { rolloutSchema, type Rollout } from "../config/schema";
 import type { KubeClient } from "./client";
 import type { Clock } from "./clock";
 import { drainNode } from "./drain";
+import { earlierNodesNotBack, type EarlierNode } from "./preflight";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
 import { waitForWorkloads, type DrainRecord } from "./workloads";
@@ -25,6 +26,8 @@ export interface NodeHookContext {
   osRelease?: string;
   /** Pets: the converge script also runs maintenance (a system upgrade token is set), so never adopt undrained. */
   maintenance?: boolean;
+  /** Position in the rollout: the nodes before it must be back before this one is drained. */
+  index?: number;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -43,6 +46,8 @@ export interface HookEnv {
   contexts: ReadonlyMap<string, NodeHookContext>;
   /** Drains not yet followed by their gate, by Pulumi resource name (old and new copy share it). */
   records: Map<string, DrainRecord>;
+  /** Cattle instances' node identities by Pulumi resource name, as their outputs resolve. */
+  identities?: ReadonlyMap<string, NodeIdentity>;
   client(): Promise<KubeClient>;
   clock: Clock;
   log: (message: string) => void;
@@ -70,13 +75,18 @@ export function instanceIdentity(outputs: Record<string, unknown> | undefined, i
   return { instanceId: text(outputs?.id) ?? text(id), privateDns: text(outputs?.privateDns), privateIp: text(outputs?.privateIp) };
 }
 
+/**
+ * A pets host kubeherd launched is known by its private DNS name; kubeadm names the node after the host name,
+ * which is that name or (Ubuntu's default) its first label.
+ */
+function petsIdentity(name: string): NodeIdentity {
+  return name.includes(".") ? { privateDns: name } : { nodeName: name };
+}
+
 function identityOf(r: Resolved, args: HookArgs, outputs: Record<string, unknown> | undefined): NodeIdentity | undefined {
   if (r.mode === "pets") {
     const name = r.ctx?.kubeNodeName ?? r.ctx?.node;
-    // A pets host kubeherd launched is known by its private DNS name; kubeadm names the node after the host
-    // name, which is that name or (Ubuntu's default) its first label.
-    if (name?.includes(".")) return { privateDns: name };
-    return name ? { nodeName: name } : undefined;
+    return name ? petsIdentity(name) : undefined;
   }
   const id = instanceIdentity(outputs, args.id);
   return id.instanceId || id.privateDns || id.privateIp ? id : undefined;
@@ -95,6 +105,12 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     return;
   }
   const client = await env.client();
+  const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
+  if (notBack.length > 0) {
+    throw new Error(
+      `${args.name}: not taken out, as nodes before it in the rollout are not back (kubeherd takes one node out at a time):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
+    );
+  }
   const node = await lookupNode(client, id);
   const name = node?.metadata?.name;
   if (!node || !name) {
@@ -113,6 +129,19 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     log: env.log,
   });
   env.records.set(args.name, record);
+}
+
+/** The nodes before `ctx` in the rollout whose Kubernetes node can be found: pets by name, cattle by outputs. */
+function earlierNodes(ctx: NodeHookContext | undefined, env: HookEnv): EarlierNode[] {
+  if (ctx?.index === undefined) return [];
+  const index = ctx.index;
+  const earlier: EarlierNode[] = [];
+  for (const [name, other] of env.contexts) {
+    if (other.index === undefined || other.index >= index) continue;
+    const identity = other.mode === "pets" ? petsIdentity(other.kubeNodeName ?? other.node) : env.identities?.get(name);
+    if (identity) earlier.push({ node: other.node, identity });
+  }
+  return earlier;
 }
 
 /**

@@ -191,3 +191,52 @@ describe("pets hooks", () => {
     expect(h.lines).toEqual(["control-plane-cp-1: no node to drain (no context and no instance outputs to find it by)"]);
   });
 });
+
+describe("the preflight before a node is taken out", () => {
+  const indexed = (ctx: NodeHookContext, index: number): NodeHookContext => ({ ...ctx, index });
+  const earlierWorker = { ...cattle(), node: "workers-0" };
+  const thisWorker = { ...cattle(), node: "workers-1" };
+  const deletingSecond: HookArgs = { name: "workers-1", type: INSTANCE, id: "i-0second", oldOutputs: { id: "i-0second", privateDns: "ip-10-0-1-8.eu-west-1.compute.internal", privateIp: "10.0.1.8" } };
+
+  const setup = async (earlierNode: Parameters<Harness["api"]["cluster"]["addNode"]>[1] | undefined) => {
+    const h = await startApi();
+    if (earlierNode) h.api.cluster.addNode("ip-10-0-1-7", { providerID: "aws:///eu-west-1a/i-0first", internalIP: "10.0.1.7", ...earlierNode });
+    h.api.cluster.addNode("ip-10-0-1-8", { providerID: "aws:///eu-west-1a/i-0second", internalIP: "10.0.1.8" });
+    h.api.cluster.addNode("ip-10-0-1-9", { internalIP: "10.0.1.9" });
+    h.api.cluster.addDeployment("web", "web", ["ip-10-0-1-8"]);
+    const env = {
+      ...envFor(h, { "workers-0": indexed(earlierWorker, 0), "workers-1": indexed(thisWorker, 1) }),
+      identities: new Map([["workers-0", { instanceId: "i-0first", privateDns: "ip-10-0-1-7.eu-west-1.compute.internal", privateIp: "10.0.1.7" }]]),
+    };
+    return { h, env };
+  };
+
+  it.each([
+    ["never joined", undefined, /workers-0 \(.*\) has no Kubernetes node: it never joined/],
+    ["is NotReady", { ready: false }, /workers-0 \(node ip-10-0-1-7\) is not Ready/],
+    ["is still cordoned by kubeherd", { unschedulable: true, annotations: { [CORDONED_BY]: "kubeherd" } }, /workers-0 \(node ip-10-0-1-7\) is still cordoned by kubeherd/],
+  ])("refuses to drain the next node while an earlier one %s, and touches nothing", async (_, earlierNode, message) => {
+    const { h, env } = await setup(earlierNode);
+    await expect(drainBeforeChange(deletingSecond, env)).rejects.toThrow(message);
+    expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.spec?.unschedulable).toBeFalsy();
+    expect(h.api.cluster.evictions).toEqual([]);
+  });
+
+  it("drains the next node once every earlier node is back", async () => {
+    const { h, env } = await setup({});
+    await drainBeforeChange(deletingSecond, env);
+    expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
+  });
+
+  it("checks earlier pets nodes by name, and ignores nodes after this one", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { ready: false });
+    h.api.cluster.addNode("cp-2", { kubeletVersion: "v1.30.1" });
+    h.api.cluster.addNode("cp-3", { ready: false });
+    const env = envFor(h, { "control-plane-cp-1": indexed(pets("cp-1"), 0), "control-plane-cp-2": indexed(pets("cp-2"), 1), "control-plane-cp-3": indexed(pets("cp-3"), 2) });
+    await expect(drainBeforeChange({ name: "control-plane-cp-2", type: COMMAND, newInputs: {} }, env)).rejects.toThrow(/cp-1 \(node cp-1\) is not Ready/);
+    h.api.cluster.setNodeStatus("cp-1", { ready: true });
+    await drainBeforeChange({ name: "control-plane-cp-2", type: COMMAND, newInputs: {} }, env);
+    expect(h.api.cluster.get("nodes", "cp-2")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
+  });
+});

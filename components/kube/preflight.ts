@@ -1,0 +1,33 @@
+/**
+ * Before kubeherd takes a node out, every node before it in the rollout must be back: registered, Ready and not
+ * left cordoned by kubeherd. The engine does not re-run a failed `afterCreate` ready hook (it has recorded the new
+ * node by then), so without this check the `pulumi up` after a node that never came back would go on to drain the
+ * next one, and two nodes would be out at once.
+ */
+import type { V1Node } from "@kubernetes/client-node";
+import type { KubeClient } from "./client";
+import { describeIdentity, findNode, reportOf, type NodeIdentity } from "./nodes";
+
+export interface EarlierNode {
+  /** The node's name in the plan, for the message. */
+  node: string;
+  identity: NodeIdentity;
+}
+
+/** One line per earlier node that is not back; empty when all are. */
+export async function earlierNodesNotBack(client: KubeClient, earlier: readonly EarlierNode[]): Promise<string[]> {
+  if (earlier.length === 0) return [];
+  const nodes: V1Node[] = (await client.list("nodes")).items;
+  const problems: string[] = [];
+  for (const { node, identity } of earlier) {
+    const found = findNode(nodes, identity);
+    if (!found) {
+      problems.push(`${node} (${describeIdentity(identity)}) has no Kubernetes node: it never joined`);
+      continue;
+    }
+    const report = reportOf(found);
+    if (!report.ready) problems.push(`${node} (node ${found.metadata?.name}) is not Ready: ${report.readiness}`);
+    else if (report.cordonedByKubeherd) problems.push(`${node} (node ${found.metadata?.name}) is still cordoned by kubeherd`);
+  }
+  return problems;
+}
