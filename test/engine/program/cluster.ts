@@ -4,12 +4,13 @@
  * instead of touching machines. The nodes and their fingerprints and triggers come from the real
  * components/rollout/nodes.ts, as the components' do.
  *
- * Keep the options here in step with the components: a difference makes this test prove nothing about them.
+ * The node options come from components/node-options.ts, the same function the components call.
  * Not modelled: the Kubernetes provider and KMS key (no node depends on them in order), and pets pools whose EC2
  * hosts kubeherd creates (`size`), whose instances are never replaced.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig, PetsPool } from "../../../components/config/schema";
+import { cattleNodeOptions, petsNodeOptions } from "../../../components/node-options";
 import { cattleNodes, petsNodes, poolsInRolloutOrder } from "../../../components/rollout/nodes";
 import { nodeHooks, type HookFaults, type NodeHooks } from "./hooks";
 import { CommandStandIn, InstanceStandIn, JoinTokenStandIn, LaunchTemplateStandIn } from "./stand-ins";
@@ -38,11 +39,12 @@ export function declareCluster({ config, region, logPath, faults }: ClusterProgr
   // Defined on every run, bound or not (components/hooks.ts does the same at module level).
   const hooks = nodeHooks(logPath, faults);
   const cluster = new Component("kubeherd:index:Cluster", "kubeherd");
-  let after: pulumi.Resource | undefined;
+  const nodes: pulumi.Resource[] = [];
   for (const pool of poolsInRolloutOrder(config)) {
-    after = pool.mode === "cattle"
-      ? cattlePool(pool, { config, region, logPath, hooks, parent: cluster, after })
-      : petsPool(pool, { config, logPath, hooks, parent: cluster, after });
+    const earlier = [...nodes];
+    nodes.push(...(pool.mode === "cattle"
+      ? cattlePool(pool, { config, region, logPath, hooks, parent: cluster, earlier })
+      : petsPool(pool, { config, logPath, hooks, parent: cluster, earlier })));
   }
   cluster.done();
 }
@@ -52,45 +54,40 @@ interface PoolArgs {
   logPath: string;
   hooks: NodeHooks;
   parent: pulumi.Resource;
-  /** The previous pool's last node. */
-  after?: pulumi.Resource;
+  /** Every node before the pool's in the rollout. */
+  earlier: readonly pulumi.Resource[];
 }
 
-/** As CattlePoolComponent: returns the pool's last node, which the next pool waits for. */
-function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulumi.Resource | undefined {
+/** As CattlePoolComponent, with the components' own node options: returns the pool's nodes. */
+function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulumi.Resource[] {
   const { config, logPath, hooks } = args;
   const component = new Component("kubeherd:index:CattlePool", pool.name, { parent: args.parent });
   const nodes = cattleNodes(config, pool, args.region);
-  const rolling = pool.rollout.strategy === "rolling";
   const join = new JoinTokenStandIn(logPath, `${pool.name}-join`, { pool: pool.name }, { parent: component });
   const template = new LaunchTemplateStandIn(logPath, `${pool.name}-template`, { pool: pool.name, userData: nodes[0].userData }, { parent: component });
 
-  let previous = args.after;
+  const instances: pulumi.Resource[] = [];
   for (const node of nodes) {
-    previous = new InstanceStandIn(logPath, node.node, { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
+    instances.push(new InstanceStandIn(logPath, node.node, { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
       parent: component,
-      dependsOn: [join, ...(previous ? [previous] : [])],
-      deleteBeforeReplace: rolling,
-      replacementTrigger: node.fingerprint,
-      hooks: { beforeDelete: [hooks.drain], afterCreate: [hooks.ready], afterDelete: [hooks.forget] },
-    });
+      ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, earlier: [...args.earlier, ...instances], hooks, needs: [join] }),
+    }));
   }
   component.done();
-  return previous;
+  return instances;
 }
 
-/** As PetsPoolComponent for existing hosts: one command per node, named `<pool>-<node>`. */
-function petsPool(pool: PetsPool, args: PoolArgs): pulumi.Resource | undefined {
+/** As PetsPoolComponent for existing hosts, with the components' own node options: one command per node. */
+function petsPool(pool: PetsPool, args: PoolArgs): pulumi.Resource[] {
   const { config, logPath, hooks } = args;
   const component = new Component("kubeherd:index:PetsPool", pool.name, { parent: args.parent });
-  let previous = args.after;
+  const commands: pulumi.Resource[] = [];
   for (const node of petsNodes(config, pool)) {
-    previous = new CommandStandIn(logPath, `${pool.name}-${node.node}`, { node: node.node, script: node.script, triggers: node.triggers }, {
+    commands.push(new CommandStandIn(logPath, `${pool.name}-${node.node}`, { node: node.node, script: node.script, triggers: node.triggers }, {
       parent: component,
-      dependsOn: previous ? [previous] : [],
-      hooks: { beforeCreate: [hooks.drain], afterCreate: [hooks.ready] },
-    });
+      ...petsNodeOptions({ earlier: [...args.earlier, ...commands], hooks }),
+    }));
   }
   component.done();
-  return previous;
+  return commands;
 }
