@@ -8,10 +8,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig } from "./config/schema";
 import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
-import { JoinToken } from "./join";
-import { PoolLaunchTemplate } from "./launch-template";
+import { nodeTags, pinnedTemplate } from "./launch-template";
 import { cattleNodeOptions } from "./node-options";
-import { cattleNodes, joinParameterName, nodeExpectations, pinList } from "./rollout/nodes";
+import { cattleNodes, nodeExpectations } from "./rollout/nodes";
 
 export interface CattlePoolArgs {
   config: KubeherdConfig;
@@ -36,36 +35,18 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     const nodes = cattleNodes(config, pool, args.region);
     const expect = nodeExpectations(config);
 
-    const join = new JoinToken(`${name}-join`, {
-      cluster: config.cluster.name,
-      pool: pool.name,
-      parameterName: joinParameterName(config, pool),
-      kmsKey: args.kmsKey,
-      provider: args.provider,
-      ttlHours: config.cluster.bootstrapTokenTtlHours,
-      now: args.now,
-    }, { parent: this });
-
-    const template = new PoolLaunchTemplate(`${name}-template`, {
-      cluster: config.cluster.name,
-      pool: pool.name,
-      image: config.os.image as string,
-      instanceType: pool.instanceType,
-      securityGroups: pool.securityGroups,
-      userData: nodes[0].userData,
-      joinParameterArn: join.parameter.arn,
-      kmsKeyArn: args.kmsKey.arn,
-      region: args.region,
-      pinTags: Object.fromEntries(pinList(config).map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])),
-    }, { parent: this });
-    this.launchTemplate = template.launchTemplate;
+    const { join, launchTemplate } = pinnedTemplate(name, {
+      config, pool, instanceType: pool.instanceType, securityGroups: pool.securityGroups, userData: nodes[0].userData,
+      region: args.region, kmsKey: args.kmsKey, provider: args.provider, now: args.now,
+    }, this);
+    this.launchTemplate = launchTemplate;
 
     for (const node of nodes) {
       registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, index: args.earlier.length + node.index });
       const instance = new aws.ec2.Instance(node.node, {
         launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
         subnetId: node.subnet,
-        tags: { Name: `${config.cluster.name}-${node.node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool.name, "kubeherd:node": node.node },
+        tags: nodeTags(config, pool.name, node.node),
       }, {
         parent: this,
         ...cattleNodeOptions({

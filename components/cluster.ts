@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CattlePoolComponent } from "./cattle";
-import type { KubeherdConfig } from "./config/schema";
+import { sshSchema, type KubeherdConfig } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
 import { pinList, poolsInRolloutOrder } from "./rollout/nodes";
 
@@ -61,7 +61,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
           launchTemplateId: c.launchTemplate.id, launchTemplateVersion: c.launchTemplate.latestVersion, instanceIds: c.instances.map((i) => i.id),
         };
       } else {
-        const key = pool.ssh?.privateKeySecret ?? "sshPrivateKey";
+        const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
         const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
         const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], earlier, ec2 }, { parent: this });
         this.nodes.push(...p.commands);

@@ -3,7 +3,11 @@
  * may read the pool's join parameter and nothing else.
  */
 import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { KubeherdConfig, Pool } from "./config/schema";
+import { JoinToken } from "./join";
+import { joinParameterName, pinList } from "./rollout/nodes";
 import { encodeUserData } from "./scripts/userdata";
 
 export interface PoolLaunchTemplateArgs {
@@ -17,8 +21,8 @@ export interface PoolLaunchTemplateArgs {
   kmsKeyArn: pulumi.Input<string>;
   /** The region of the SSM parameter: the key may only be used through SSM there. */
   region: string;
-  /** Tags carrying the pins (`kubeherd:pin:kubelet` = `1.30.2-1.1`). */
-  pinTags: Record<string, string>;
+  /** The pins, carried as tags (`kubeherd:pin:kubelet` = `1.30.2-1.1`). */
+  pins: [string, string][];
 }
 
 export class PoolLaunchTemplate extends pulumi.ComponentResource {
@@ -61,9 +65,49 @@ export class PoolLaunchTemplate extends pulumi.ComponentResource {
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" } }],
       // Tags on the template itself, not tagSpecifications: a tag change must not make a new version (and so new nodes).
-      tags: { ...tags, ...args.pinTags },
+      tags: { ...tags, ...Object.fromEntries(args.pins.map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])) },
     }, { parent: this });
 
     this.registerOutputs({ launchTemplateId: this.launchTemplate.id, latestVersion: this.launchTemplate.latestVersion });
   }
 }
+
+export interface PinnedTemplateArgs {
+  config: KubeherdConfig;
+  pool: Pool;
+  instanceType: string;
+  securityGroups: string[];
+  userData: string;
+  region: string;
+  kmsKey: aws.kms.Key;
+  provider: k8s.Provider;
+  /** Milliseconds since the epoch, for the join token's rotation. */
+  now: number;
+}
+
+/** What a pool whose nodes kubeherd creates needs: its join token and its pinned launch template. */
+export function pinnedTemplate(name: string, args: PinnedTemplateArgs, parent: pulumi.Resource): { join: JoinToken; launchTemplate: aws.ec2.LaunchTemplate } {
+  const { config } = args;
+  const join = new JoinToken(`${name}-join`, {
+    cluster: config.cluster.name, pool: args.pool.name, parameterName: joinParameterName(config, args.pool), kmsKey: args.kmsKey, provider: args.provider,
+    ttlHours: config.cluster.bootstrapTokenTtlHours, now: args.now,
+  }, { parent });
+  const template = new PoolLaunchTemplate(`${name}-template`, {
+    cluster: config.cluster.name,
+    pool: args.pool.name,
+    image: config.os.image as string,
+    instanceType: args.instanceType,
+    securityGroups: args.securityGroups,
+    userData: args.userData,
+    joinParameterArn: join.parameter.arn,
+    kmsKeyArn: args.kmsKey.arn,
+    region: args.region,
+    pins: pinList(config),
+  }, { parent });
+  return { join, launchTemplate: template.launchTemplate };
+}
+
+/** The tags of a node's instance. */
+export const nodeTags = (config: KubeherdConfig, pool: string, node: string): Record<string, string> => ({
+  Name: `${config.cluster.name}-${node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool, "kubeherd:node": node,
+});

@@ -8,13 +8,12 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeherdConfig, PetsPool } from "./config/schema";
+import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
-import { JoinToken } from "./join";
-import { PoolLaunchTemplate } from "./launch-template";
+import { nodeTags, pinnedTemplate } from "./launch-template";
 import { petsNodeOptions } from "./node-options";
 import { cattleUserData } from "./scripts/userdata";
-import { joinParameterName, nodeExpectations, petsNodes, pinList, rootCommand } from "./rollout/nodes";
+import { joinParameterName, nodeExpectations, petsNodes, rootCommand } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -35,7 +34,8 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
   constructor(name: string, args: PetsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:PetsPool", name, {}, opts);
     const { config, pool } = args;
-    const ssh = pool.ssh ?? { user: "ubuntu", port: 22, privateKeySecret: "sshPrivateKey", connectTimeoutSeconds: 60 };
+    // Validation requires ssh on pets pools; its defaults live in the schema alone.
+    const ssh = pool.ssh ?? sshSchema.parse({});
     const nodes = petsNodes(config, pool);
     const expect = nodeExpectations(config);
     const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
@@ -83,27 +83,16 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
   /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
   private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): aws.ec2.Instance[] {
     const { config, pool } = args;
-    const join = new JoinToken(`${name}-join`, {
-      cluster: config.cluster.name, pool: pool.name, parameterName: joinParameterName(config, pool),
-      kmsKey: ec2.kmsKey, provider: ec2.provider, ttlHours: config.cluster.bootstrapTokenTtlHours, now: ec2.now,
-    }, { parent: this });
-    const template = new PoolLaunchTemplate(`${name}-template`, {
-      cluster: config.cluster.name,
-      pool: pool.name,
-      image: config.os.image as string,
-      instanceType: pool.instanceType as string,
-      securityGroups: pool.securityGroups ?? [],
+    const { join, launchTemplate } = pinnedTemplate(name, {
+      config, pool, instanceType: pool.instanceType as string, securityGroups: pool.securityGroups ?? [],
       userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
-      joinParameterArn: join.parameter.arn,
-      kmsKeyArn: ec2.kmsKey.arn,
-      region: ec2.region,
-      pinTags: Object.fromEntries(pinList(config).map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])),
-    }, { parent: this });
+      region: ec2.region, kmsKey: ec2.kmsKey, provider: ec2.provider, now: ec2.now,
+    }, this);
     const subnets = pool.subnets ?? [];
     return nodeNames.map((node, i) => new aws.ec2.Instance(`${name}-${node}-instance`, {
-      launchTemplate: { id: template.launchTemplate.id, version: template.launchTemplate.latestVersion.apply(String) },
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       subnetId: subnets[i % subnets.length],
-      tags: { Name: `${config.cluster.name}-${node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool.name, "kubeherd:node": node },
+      tags: nodeTags(config, pool.name, node),
     }, { parent: this, dependsOn: [join], ignoreChanges: ["launchTemplate", "ami", "userData", "instanceType"] }));
   }
 }
