@@ -3,7 +3,7 @@
  * and hands its installation root to the tests (`inject("pulumiCliRoot")`).
  */
 import type { TestProject } from "vitest/node";
-import { ensurePulumiCli } from "./pulumi-cli";
+import { ensurePulumiCli } from "../toolchain/pulumi-cli";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { engineActions, nodeModes, unforgottenTerminations } from "./engine-log";
-import { remoteReplaces, wrapperGoMod } from "./pulumi-cli";
+import { remoteReplaces, wrapperGoMod } from "../toolchain/pulumi-cli";
 import { articleConfig, cluster } from "./scenarios";
 
 describe("reading the engine log as plan steps", () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run plan` and `pulumi up` agree: for each sequence of configs, every real `pulumi up` of the node graph the
  * components declare (program/cluster.ts) performs exactly the planner's steps from the previous config, in order.
- * The engine is the real one (the Pulumi CLI built by pulumi-cli.ts); only the machines are stand-ins.
+ * The engine is the real one (the Pulumi CLI built by test/toolchain/pulumi-cli.ts); only the machines are stand-ins.
  */
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";

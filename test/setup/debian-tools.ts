@@ -32,19 +32,26 @@ export function toolPath(command: string): string | undefined {
   return SEARCH_PATH.map((dir) => join(dir, command)).find((p) => existsSync(p));
 }
 
-export function missingTools(): string[] {
-  return REQUIRED_TOOLS.filter((t) => toolPath(t.command) === undefined).map((t) => t.pkg);
+export function missingTools(tools: readonly { readonly command: string; readonly pkg: string }[] = REQUIRED_TOOLS): string[] {
+  return tools.filter((t) => toolPath(t.command) === undefined).map((t) => t.pkg);
 }
 
-/** Installs what is missing (as root), or throws saying exactly what to install. Idempotent and quick when all is there. */
-export function ensureTools(): void {
-  const missing = missingTools();
+/**
+ * Installs what is missing of `tools` (as root), with `installSet` in the same apt transaction, or throws saying
+ * exactly what to install. Idempotent and quick when all is there. `purpose` names who needs them.
+ */
+export function ensureDebianTools(
+  tools: readonly { readonly command: string; readonly pkg: string }[] = REQUIRED_TOOLS,
+  installSet: readonly string[] = INSTALL_SET,
+  purpose = "The Debian-root script tests",
+): void {
+  const missing = missingTools(tools);
   if (missing.length === 0) return;
-  const packages = [...new Set([...missing, ...INSTALL_SET])];
+  const packages = [...new Set([...missing, ...installSet])];
   if (process.getuid?.() !== 0) {
     throw new Error(
-      `The Debian-root script tests need ${missing.join(", ")}, and only root can install them (the tests also run ` +
-        `chroot and debootstrap, so they need root anyway). As root: apt-get update && apt-get install -y ${packages.join(" ")}`,
+      `${purpose} need ${missing.join(", ")}, and only root can install them (the tests run as root anyway). ` +
+        `As root: apt-get update && apt-get install -y ${packages.join(" ")}`,
     );
   }
   mkdirSync(testCacheDir(), { recursive: true });
@@ -61,8 +68,13 @@ export function ensureTools(): void {
   } finally {
     closeSync(fd);
   }
-  const still = missingTools();
+  const still = missingTools(tools);
   if (still.length > 0) throw new Error(`installed ${packages.join(" ")} but still missing: ${still.join(", ")}; see ${log}`);
+}
+
+/** The script tests' tools. */
+export function ensureTools(): void {
+  ensureDebianTools();
 }
 
 export default async function setup(): Promise<() => Promise<void>> {

@@ -4,7 +4,7 @@
  *
  * The program runs in this process through the Automation API: the CLI is started with `--client`, pointing at the
  * language runtime this process serves, so no `pulumi-language-nodejs` binary is needed (none can be built here:
- * see test/engine/pulumi-cli.ts). Everything after that (the step generator, dependsOn ordering, replacement,
+ * see test/toolchain/pulumi-cli.ts). Everything after that (the step generator, dependsOn ordering, replacement,
  * hooks, the dynamic provider's own process) is the real engine.
  */
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
