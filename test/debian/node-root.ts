@@ -16,7 +16,7 @@ import { heldPackages, parseDpkgStatus, versionsOf, type PackageState } from "./
 import { hostStandins, lsbRelease, osRelease, STANDIN_DIR } from "./host-standins";
 import { removeTree, removeTreeSync, unmountAll } from "./mounts";
 import { run, runOrThrow, type Outcome } from "./process";
-import { CANARY, ensureRepository, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
+import { CANARY, ensureRepository, exactDependencies, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
 import { resolveInRoot } from "./root-path";
 import { ROOT_PREFIX } from "./root-sweep";
 import { CALL_LOG, FAIL_ONCE_DIR } from "./standin-shell";
@@ -219,7 +219,7 @@ export class NodeRoot {
     const list = "/etc/apt/sources.list.d/kubeherd-test-seed.list";
     const codename = codenameOf(this.release);
     this.write(list, sources.map((s) => s.replace("{codename}", codename)).join("\n") + "\n");
-    const specs = Object.entries(pins).map(([p, v]) => `${p}=${v}`);
+    const specs = Object.entries({ ...exactDependencies(pins), ...pins }).map(([p, v]) => `${p}=${v}`);
     try {
       await this.shOrThrow(
         `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades ${specs.join(" ")} >/dev/null && apt-mark hold ${Object.keys(pins).join(" ")} >/dev/null`,
