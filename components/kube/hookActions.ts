@@ -10,6 +10,7 @@ import { drainNode } from "./drain";
 import { earlierNodesNotBack, type EarlierNode } from "./preflight";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
+import { moveCriSocket } from "./runtime-endpoint";
 import { waitForWorkloads, type DrainRecord } from "./workloads";
 
 /** What the hooks need to know about one node resource; the pool components register it under the Pulumi
@@ -179,6 +180,7 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
     log: env.log,
   });
   const name = node.metadata?.name ?? "";
+  await moveCriSocket(client, name, r.ctx, env.log);
   if (await uncordon(client, name)) env.log(`node ${shortName(name)}: uncordoned`);
   await markManaged(client, name);
   await gate(args, env, r);

@@ -12,17 +12,35 @@ import { runOrThrow } from "./process";
 /**
  * What the root is made of. `include` lists what the generated scripts call beyond minbase: curl and gnupg fetch
  * upstream signing keys (ca-certificates lets curl speak TLS); python3 runs the cattle boot script's SSM client,
- * as on Ubuntu's cloud images; sudo is how a pets script reaches root over SSH as the `ubuntu` user. Bump
- * `revision` when the steps of `ensureBaseRoot` change.
+ * as on Ubuntu's cloud images; sudo is how a pets script reaches root over SSH as the `ubuntu` user;
+ * openssh-server is the real sshd the end-to-end tier's nodes serve (test/e2e/nodes). iptables, iproute2, ethtool
+ * and the libraries docker-ce links (libapparmor1, libdevmapper1.02.1, libltdl7) are what the real kubelet and
+ * docker-ce packages depend on (package-depends.ts) and an Ubuntu server already has: real Debian packages, so
+ * apt checks those Depends against real installed versions. Bump `revision` when the steps of `ensureBaseRoot` change.
  */
 export const RECIPE = {
   suite: "bookworm",
   variant: "minbase",
-  include: ["ca-certificates", "curl", "gnupg", "python3", "sudo"],
-  revision: 1,
+  include: [
+    "ca-certificates",
+    "curl",
+    "gnupg",
+    "python3",
+    "sudo",
+    "openssh-server",
+    "iptables",
+    "iproute2",
+    "ethtool",
+    "libapparmor1",
+    "libdevmapper1.02.1",
+    "libltdl7",
+  ],
+  revision: 2,
 } as const;
 
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+/** debootstrap takes about 25 s on an idle machine, and over 5 minutes (runOrThrow's default) on a busy one. */
+const DEBOOTSTRAP_TIMEOUT_MS = 30 * 60_000;
 
 export function testCacheDir(): string {
   return process.env.KUBEHERD_TEST_CACHE ?? "/var/cache/kubeherd-test";
@@ -98,7 +116,7 @@ export async function ensureBaseRoot(): Promise<string> {
       root,
       hostMirror(),
       log,
-    ]);
+    ], { timeoutMs: DEBOOTSTRAP_TIMEOUT_MS });
     // Downloaded .debs and the mirror's package lists are dead weight: tests use their own repository.
     await runOrThrow("sh", ["-c", 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/etc/apt/sources.list', "clean", root]);
     await runOrThrow("tar", ["-C", root, "--numeric-owner", "-cf", `${tarball}.partial-${process.pid}`, "."]);

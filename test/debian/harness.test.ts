@@ -41,7 +41,17 @@ describe("a test root", () => {
     await root.seed({ kubelet: "1.30.1-1.1", kubeadm: "1.30.1-1.1" }, [KUBE_130]);
     expect(root.versions(["kubelet", "kubeadm"])).toEqual({ kubelet: "1.30.1-1.1", kubeadm: "1.30.1-1.1" });
     expect(root.held()).toEqual(["kubeadm", "kubelet"]);
-    expect(root.calls().map(describeCall).sort()).toEqual(["install kubeadm=1.30.1-1.1", "install kubelet=1.30.1-1.1"]);
+    // with what the real packages' Depends pull in: cri-tools and kubernetes-cni from the same repository, the
+    // kubelet's socat, conntrack and ebtables from the (stand-in) Ubuntu archive
+    expect(root.calls().map(describeCall).sort()).toEqual([
+      "install conntrack=1:1.4.6-2build2",
+      "install cri-tools=1.30.0-1.1",
+      "install ebtables=2.0.11-4build2",
+      "install kubeadm=1.30.1-1.1",
+      "install kubelet=1.30.1-1.1",
+      "install kubernetes-cni=1.4.0-1.1",
+      "install socat=1.7.4.1-3ubuntu4",
+    ]);
     // the seed's source line is gone again: only what a script writes configures apt
     expect(root.exists("/etc/apt/sources.list.d/kubeherd-test-seed.list")).toBe(false);
   });

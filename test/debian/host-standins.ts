@@ -114,12 +114,53 @@ touch '${REBOOT_REQUIRED}'
 `;
 }
 
+/**
+ * Where the stand-in kubelet's (re)start leaves what a real kubelet would then report to the API server: the
+ * kubelet version dpkg has installed, the runtime endpoint from kubeadm's flags file, and the runtime packages'
+ * versions. The end-to-end tier's kubelet agent (test/e2e/nodes/kubelet-agent.ts) turns it into the Node's status.
+ */
+export const KUBELET_DIR = "/var/lib/kubeherd-test/kubelet";
+export const KUBELET_REPORT = `${KUBELET_DIR}/report`;
+/** While this file exists, every kubelet (re)start fails: a node that never comes back Ready. */
+export const KUBELET_BROKEN = `${KUBELET_DIR}/broken`;
+/** kubeadm writes the kubelet's runtime flags here (kubeadm join, kubeadm upgrade). */
+export const KUBEADM_FLAGS = "/var/lib/kubelet/kubeadm-flags.env";
+
+function kubeletStart(): string {
+  return `
+    kh_installed() { dpkg-query -W -f='\${db:Status-Status} \${Version}\\n' "$1" 2>/dev/null | sed -n 's/^installed //p'; }
+    kh_state=running
+    if [ -e '${KUBELET_BROKEN}' ]; then kh_state=failed; fi
+    kh_endpoint=
+    if [ -f '${KUBEADM_FLAGS}' ]; then
+      kh_endpoint="$(sed -n -E 's/.*--container-runtime-endpoint=([^ "]+).*/\\1/p' '${KUBEADM_FLAGS}' | head -n 1)"
+    fi
+    mkdir -p '${KUBELET_DIR}'
+    kh_seq=$(( $(cat '${KUBELET_DIR}/seq' 2>/dev/null || echo 0) + 1 ))
+    {
+      echo "seq=$kh_seq"
+      echo "state=$kh_state"
+      echo "kubelet=$(kh_installed kubelet)"
+      echo "endpoint=$kh_endpoint"
+      echo "docker-ce=$(kh_installed docker-ce)"
+      echo "containerd.io=$(kh_installed containerd.io)"
+      echo "cri-dockerd=$(kh_installed cri-dockerd)"
+    } > '${KUBELET_REPORT}.tmp'
+    echo "$kh_seq" > '${KUBELET_DIR}/seq'
+    mv -f '${KUBELET_REPORT}.tmp' '${KUBELET_REPORT}'
+    if [ "$kh_state" = failed ]; then
+      echo "Job for kubelet.service failed because the control process exited with error code." >&2
+      exit 1
+    fi`;
+}
+
 function hostStandinBodies(): Record<string, string> {
   return {
     systemctl: `
 case "$* " in
   "is-active "*) case "$*" in *--quiet*|*" -q"*) ;; *) echo active ;; esac ;;
   "is-enabled "*) case "$*" in *--quiet*|*" -q"*) ;; *) echo enabled ;; esac ;;
+  "restart kubelet "*|"start kubelet "*|"restart kubelet.service "*|"start kubelet.service "*) ${kubeletStart()} ;;
 esac
 exit 0`,
     reboot: "exit 0",

@@ -2,6 +2,7 @@
  * Mounts inside a test root, and removing a root safely: a root is only deleted once nothing is mounted under it,
  * so a forgotten /proc can never lead `rm -rf` into the host's.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { run, runOrThrow } from "./process";
@@ -32,4 +33,14 @@ export async function removeTree(dir: string): Promise<void> {
   const left = mountsUnder(dir);
   if (left.length > 0) throw new Error(`refusing to delete ${dir}: still mounted: ${left.join(", ")}`);
   await runOrThrow("rm", ["-rf", "--one-file-system", dir]);
+}
+
+/** `removeTree` for an exiting process: lazy unmounts, then the same refusal while anything is still mounted. */
+export function removeTreeSync(dir: string): void {
+  for (const point of mountsUnder(dir)) {
+    if (spawnSync("umount", [point]).status !== 0) spawnSync("umount", ["-l", point]);
+  }
+  const left = mountsUnder(dir);
+  if (left.length > 0) throw new Error(`refusing to delete ${dir}: still mounted: ${left.join(", ")}`);
+  spawnSync("rm", ["-rf", "--one-file-system", dir]);
 }

@@ -4,18 +4,19 @@
  * the local repository at /srv/kubeherd-repo, a stand-in Ubuntu archive with one unpinned package installed).
  * Scripts run in it with chroot, with real apt and dpkg.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
 import { ensureTools } from "../setup/debian-tools";
 import { baseRootTarball, ensureExtractedBaseRoot } from "./base-root";
 import { parseCallLog, type Call } from "./call-log";
 import { heldPackages, parseDpkgStatus, versionsOf, type PackageState } from "./dpkg-status";
-import { hostStandins, lsbRelease, osRelease } from "./host-standins";
-import { removeTree, unmountAll } from "./mounts";
+import { hostStandins, lsbRelease, osRelease, STANDIN_DIR } from "./host-standins";
+import { removeTree, removeTreeSync, unmountAll } from "./mounts";
 import { run, runOrThrow, type Outcome } from "./process";
-import { CANARY, ensureRepository, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
+import { CANARY, ensureRepository, exactDependencies, LOCAL_SOURCES, REPO_IN_ROOT } from "./repository";
 import { resolveInRoot } from "./root-path";
 import { ROOT_PREFIX } from "./root-sweep";
 import { CALL_LOG, FAIL_ONCE_DIR } from "./standin-shell";
@@ -50,7 +51,13 @@ export interface ShellOptions {
   readonly timeoutMs?: number;
 }
 
+/** Inside every root: a token only the NodeRoot object that made the root knows (see `verify`). */
+const ROOT_MARK = "/etc/kubeherd-test-root";
+
 export class NodeRoot {
+  private readonly token = randomBytes(16).toString("hex");
+  private destroyed = false;
+
   private constructor(
     /** Everything of this root on the host: the root itself (`dir`) and, when overlaid, its upper layer. */
     private readonly home: string,
@@ -87,6 +94,7 @@ export class NodeRoot {
 
   private async prepare(repo: string): Promise<void> {
     const codename = codenameOf(this.release);
+    this.write(ROOT_MARK, `${this.token}\n`, 0o600);
     // Debian's os-release is a symlink into /usr/lib; Ubuntu's scripts only read /etc/os-release.
     this.remove("/etc/os-release");
     this.write("/etc/os-release", osRelease(this.release));
@@ -211,7 +219,7 @@ export class NodeRoot {
     const list = "/etc/apt/sources.list.d/kubeherd-test-seed.list";
     const codename = codenameOf(this.release);
     this.write(list, sources.map((s) => s.replace("{codename}", codename)).join("\n") + "\n");
-    const specs = Object.entries(pins).map(([p, v]) => `${p}=${v}`);
+    const specs = Object.entries({ ...exactDependencies(pins), ...pins }).map(([p, v]) => `${p}=${v}`);
     try {
       await this.shOrThrow(
         `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades ${specs.join(" ")} >/dev/null && apt-mark hold ${Object.keys(pins).join(" ")} >/dev/null`,
@@ -229,8 +237,45 @@ export class NodeRoot {
     return r.stdout.split("\n").filter(Boolean);
   }
 
+  /**
+   * Throws unless this is a live root this harness made: a directory `<tmpdir>/kubeherd-root-<pid>-…/root` of this
+   * process, not the host's `/`, carrying the token that only this object knows, with the harness's stand-ins in
+   * place of systemctl and reboot. Whatever runs a node script outside `sh` (an sshd serving the root) checks this
+   * first, so a script can never land on the host.
+   */
+  verify(): void {
+    const why = this.unverifiedBecause();
+    if (why) throw new Error(`refusing to use ${this.dir} as a node root: ${why}`);
+  }
+
+  private unverifiedBecause(): string | undefined {
+    if (this.destroyed) return "it was destroyed";
+    let real: string;
+    try {
+      real = realpathSync(this.dir);
+    } catch {
+      return "it does not exist";
+    }
+    if (real === "/" || real !== join(realpathSync(tmpdir()), basename(this.home), "root")) return `it is not a test root under ${tmpdir()}`;
+    if (!basename(this.home).startsWith(`${ROOT_PREFIX}${process.pid}-`)) return "another process made it";
+    const mark = this.path(ROOT_MARK);
+    if (!existsSync(mark) || readFileSync(mark, "utf8").trim() !== this.token) return "its harness token is missing or wrong";
+    for (const standin of ["systemctl", "reboot", "shutdown"]) {
+      const file = this.path(`${STANDIN_DIR}/${standin}`);
+      if (!existsSync(file) || !readFileSync(file, "utf8").includes("kubeherd test stand-in")) return `${STANDIN_DIR}/${standin} is not the harness's stand-in`;
+    }
+    return undefined;
+  }
+
   /** Unmounts whatever is left (the overlay last) and deletes the root and its layers. */
   async destroy(): Promise<void> {
+    this.destroyed = true;
     await removeTree(this.home);
+  }
+
+  /** `destroy` for a process about to exit (no event loop left): the same checks, synchronously. */
+  destroySync(): void {
+    this.destroyed = true;
+    removeTreeSync(this.home);
   }
 }

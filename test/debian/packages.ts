@@ -1,12 +1,13 @@
 /**
  * Stand-in .deb packages for what kubeherd pins. Each installs the package's binaries as small shell scripts
  * that record their calls and answer version queries the way the real ones do, and a postinst that records the
- * install, so a test sees the order of installs and commands in one log. No dependencies: they install on a bare
- * minbase root.
+ * install, so a test sees the order of installs and commands in one log. Each carries the real package's
+ * Depends, Conflicts, Provides, Replaces and Breaks (package-depends.ts), so apt resolves them as on a node.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PINNED_PACKAGES } from "../../components/config/schema";
+import { controlFieldsOf, hasControlFields, type ControlFields } from "./package-depends";
 import { runOrThrow } from "./process";
 import { standinCommand, standinPostinst } from "./standin-shell";
 
@@ -15,6 +16,23 @@ export interface StandinPackage {
   readonly version: string;
   /** Its postinst flags a reboot (/var/run/reboot-required), as a kernel update does on Ubuntu. */
   readonly requiresReboot?: boolean;
+}
+
+/** Ubuntu archive packages the real kubelet depends on that a minimal server image lacks (repository.ts). */
+export const SYSTEM_STANDINS: readonly string[] = ["socat", "conntrack", "ebtables"];
+
+/** The control file's relation lines for a package the table knows (none for the test's own canary). */
+export function relationLines(pkg: StandinPackage): string[] {
+  if (!hasControlFields(pkg.name)) return [];
+  const f: ControlFields = controlFieldsOf(pkg.name, pkg.version);
+  const line = (field: string, value: string | undefined) => (value ? [`${field}: ${value}`] : []);
+  return [
+    ...line("Depends", f.depends),
+    ...line("Conflicts", f.conflicts),
+    ...line("Breaks", f.breaks),
+    ...line("Replaces", f.replaces),
+    ...line("Provides", f.provides),
+  ];
 }
 
 /** The upstream version a binary reports, from the apt version: `1.30.2-1.1` → `1.30.2`, `5:27.3.1-1~ubuntu.22.04~jammy` → `27.3.1`,
@@ -30,6 +48,10 @@ export function upstreamVersion(aptVersion: string): string {
 
 /** Binaries each package ships, with the shell that answers their calls. docker-ce before 18.09 shipped the CLI too. */
 export function binariesOf(pkg: StandinPackage): Record<string, string> {
+  // what the kubelet pulls in from the archive: nothing in a node script calls them, so they ship no binary
+  if (SYSTEM_STANDINS.includes(pkg.name)) return {};
+  if (pkg.name === "cri-tools") return { "/usr/bin/crictl": `echo 'crictl version v${upstreamVersion(pkg.version)}'\nexit 0` };
+  if (pkg.name === "kubernetes-cni") return { "/opt/cni/bin/bridge": "exit 0" };
   // an unpinned package of the system, e.g. the canary that shows dist-upgrade upgrading what is not held
   if (!(PINNED_PACKAGES as readonly string[]).includes(pkg.name)) return { [`/usr/bin/${pkg.name}`]: "exit 0" };
   const v = upstreamVersion(pkg.version);
@@ -127,6 +149,7 @@ export async function buildPackage(pkg: StandinPackage, workDir: string, outDir:
       `Package: ${pkg.name}`,
       `Version: ${pkg.version}`,
       "Architecture: all",
+      ...relationLines(pkg),
       "Maintainer: kubeherd tests <tests@kubeherd.invalid>",
       "Priority: optional",
       "Section: admin",

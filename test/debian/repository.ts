@@ -10,8 +10,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { publishDir, pruneCache, testCacheDir } from "./base-root";
-import { binariesOf, buildPackage, type StandinPackage } from "./packages";
+import { binariesOf, buildPackage, relationLines, type StandinPackage } from "./packages";
 import { removeTree } from "./mounts";
+import { controlFieldsOf, hasControlFields } from "./package-depends";
 import { runOrThrow } from "./process";
 import { standinPostinst } from "./standin-shell";
 
@@ -29,12 +30,40 @@ const each = (names: readonly string[], versions: readonly string[]): StandinPac
  */
 export const CANARY = { name: "kubeherd-canary", installed: "1.0-1", upgrade: "1.1-1" } as const;
 
+/**
+ * What the Kubernetes packages pull in (package-depends.ts), one version per repository as the real ones had at
+ * the time of the pins: the legacy repository kept every kubernetes-cni ever published, so it holds 0.6.0 (what
+ * kubelet 1.13 demands exactly) and a newer one (what apt picks by itself, and what kubelet 1.23 needs).
+ */
+const KUBE_DEPENDENCIES: Readonly<Record<string, readonly StandinPackage[]>> = {
+  legacy: [
+    ...each(["kubernetes-cni"], ["0.6.0-00", "0.8.7-00"]),
+    ...each(["cri-tools"], ["1.13.0-00", "1.23.0-00"]),
+  ],
+  "v1.24": [...each(["kubernetes-cni"], ["1.1.1-1.1"]), ...each(["cri-tools"], ["1.25.0-1.1"])],
+  "v1.29": [...each(["kubernetes-cni"], ["1.3.0-1.1"]), ...each(["cri-tools"], ["1.29.0-1.1"])],
+  "v1.30": [...each(["kubernetes-cni"], ["1.4.0-1.1"]), ...each(["cri-tools"], ["1.30.0-1.1"])],
+};
+
+/**
+ * Packages of the Ubuntu archive that the real kubelet depends on and a minimal Ubuntu server lacks: stand-ins in
+ * the stand-in archive, so that apt really pulls them in on a first install. (What Ubuntu's server images already
+ * ship, iptables, iproute2, ethtool and the libraries docker-ce links, are real Debian packages in the root:
+ * base-root.ts.) Versions are jammy's; one version in every codename, so nothing is ever upgradable.
+ */
+const UBUNTU_SYSTEM: readonly StandinPackage[] = [
+  { name: "socat", version: "1.7.4.1-3ubuntu4" },
+  { name: "conntrack", version: "1:1.4.6-2build2" },
+  { name: "ebtables", version: "2.0.11-4build2" },
+];
+
 /** Every flat repository (a directory under the repository root) and the packages it holds. */
 export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
-  // the article's versions, plus a newer patch that held pins must not pick up
-  "kubernetes/legacy": kube(["1.13.2-00", "1.13.3-00", "1.13.4-00"]),
-  "kubernetes/v1.29": kube(["1.29.6-1.1"]),
-  "kubernetes/v1.30": kube(["1.30.1-1.1", "1.30.2-1.1", "1.30.3-1.1"]),
+  // the article's versions, plus a newer patch that held pins must not pick up; and the last legacy 1.23
+  "kubernetes/legacy": [...kube(["1.13.2-00", "1.13.3-00", "1.13.4-00", "1.23.17-00"]), ...KUBE_DEPENDENCIES.legacy],
+  "kubernetes/v1.24": [...kube(["1.24.17-1.1"]), ...KUBE_DEPENDENCIES["v1.24"]],
+  "kubernetes/v1.29": [...kube(["1.29.6-1.1"]), ...KUBE_DEPENDENCIES["v1.29"]],
+  "kubernetes/v1.30": [...kube(["1.30.1-1.1", "1.30.2-1.1", "1.30.3-1.1"]), ...KUBE_DEPENDENCIES["v1.30"]],
   "docker/bionic": each(["docker-ce"], ["18.06.1~ce~3-0~ubuntu", "18.06.2~ce~3-0~ubuntu", "18.06.3~ce~3-0~ubuntu"]),
   "docker/focal": [
     ...each(["docker-ce", "docker-ce-cli"], ["5:20.10.24~3-0~ubuntu-focal"]),
@@ -55,6 +84,7 @@ export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
       [
         { name: CANARY.name, version: CANARY.installed },
         { name: CANARY.name, version: CANARY.upgrade, requiresReboot: true },
+        ...UBUNTU_SYSTEM,
       ],
     ]),
   ),
@@ -83,6 +113,7 @@ export function catalogueKey(): string {
   for (const [dir, pkgs] of Object.entries(CATALOGUE)) {
     for (const pkg of pkgs) {
       h.update(`${dir}\0${pkg.name}\0${pkg.version}\0${standinPostinst(pkg.name, pkg.version, pkg.requiresReboot ?? false)}`);
+      h.update(`${relationLines(pkg).join("\n")}\0`);
       for (const [path, body] of Object.entries(binariesOf(pkg))) h.update(`${path}\0${body}\0`);
     }
   }
@@ -122,4 +153,26 @@ async function buildRepository(): Promise<string> {
     if (existsSync(work)) await removeTree(work);
   }
   return dir;
+}
+
+/**
+ * The exact-version dependencies (`kubernetes-cni (= 0.6.0)`) of the given pins as `{ package: catalogue version }`:
+ * what a test must name beside the pins to seed a node that runs them, as an operator did on a real node (apt
+ * alone picks the newest kubernetes-cni and gives up, kubernetes/kubernetes#75683).
+ */
+export function exactDependencies(pins: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  // dpkg compares a missing Debian revision as 0: "0.6.0" is "0.6.0-00"
+  const same = (a: string, b: string) => a.replace(/-0+$/, "") === b.replace(/-0+$/, "");
+  for (const [pkg, version] of Object.entries(pins)) {
+    const depends = hasControlFields(pkg) ? (controlFieldsOf(pkg, version).depends ?? "") : "";
+    for (const m of depends.matchAll(/([a-z0-9][a-z0-9.+-]*) \(= ([^)]+)\)/g)) {
+      const [, dep, want] = m as unknown as [string, string, string];
+      if (dep in pins) continue;
+      const found = Object.values(CATALOGUE).flat().find((p) => p.name === dep && same(p.version, want));
+      if (!found) throw new Error(`${pkg} ${version} depends on ${dep} (= ${want}), which no repository of the catalogue holds`);
+      out[dep] = found.version;
+    }
+  }
+  return out;
 }

@@ -20,10 +20,15 @@ export const REQUIRED_TOOLS: readonly { readonly command: string; readonly pkg: 
   { command: "cloud-init", pkg: "cloud-init" },
   { command: "chroot", pkg: "coreutils" },
   { command: "mount", pkg: "mount" },
+  // the end-to-end tier's SSH nodes (test/e2e/nodes): keys, the client, sshd's namespaces
+  { command: "ssh", pkg: "openssh-client" },
+  { command: "ssh-keygen", pkg: "openssh-client" },
+  { command: "unshare", pkg: "util-linux" },
+  { command: "setpriv", pkg: "util-linux" },
 ];
 
 /** The packages installed together when any tool is missing (one apt transaction: faster than one each). */
-const INSTALL_SET = ["debootstrap", "dpkg-dev", "shellcheck", "cloud-init"];
+const INSTALL_SET = ["debootstrap", "dpkg-dev", "shellcheck", "cloud-init", "openssh-client"];
 
 // sbin directories are not on a non-root PATH, but that is where debootstrap and chroot live.
 const SEARCH_PATH = [...(process.env.PATH ?? "").split(":"), "/usr/local/sbin", "/usr/sbin", "/sbin"].filter(Boolean);
