@@ -10,6 +10,7 @@ import { listeningAddresses } from "../e2e/nodes/listening";
 import { sshRun } from "../e2e/nodes/ssh-client";
 import { makeClientKey, startSshNode, type SshNode } from "../e2e/nodes/ssh-node";
 import { NodeRoot } from "./node-root";
+import { currentStack, pinsOf, plan, runScript } from "./scenario";
 
 /** A loopback address of its own, so parallel runs on one machine do not meet. */
 const loopback = () => `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
@@ -76,6 +77,14 @@ describe("an SSH node (ubuntu with sudo -n, as in production)", () => {
     expect(listeningAddresses(pid as number)).toEqual([`${node.host}:22`]);
     const ss = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`pid=${pid},`));
     expect(ss.map((l) => l.split(/\s+/)[3])).toEqual([`${node.host}:22`]);
+  });
+
+  it("converges a new node to its pins with the planner's script, sent as the pets component sends it", async () => {
+    const config = currentStack();
+    const r = await sshRun(node, rootCommand(runScript(plan(undefined, config), "storage-1"), node.user), 300_000);
+    expect(r.code, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`).toBe(0);
+    expect(node.root.versions(Object.keys(pinsOf(config)))).toEqual(pinsOf(config));
+    expect(node.root.held()).toEqual(Object.keys(pinsOf(config)).sort());
   });
 
   it("goes down and comes back with the same host key, and what a session left running dies with its sshd", async () => {

@@ -135,6 +135,7 @@ export class FakeApiServer {
         return send(res, o ? { code: 200, body: o } : notFound(info.kind, name));
       }
       if (name && !sub && method === "PATCH" && info.kind === "nodes") return send(res, this.patchNode(name, req.headers["content-type"] ?? "", body));
+      if (name && sub === "status" && method === "PATCH" && info.kind === "nodes") return send(res, this.patchNode(name, req.headers["content-type"] ?? "", body, true));
       if (name && !sub && method === "DELETE" && info.kind === "nodes") {
         const node = this.cluster.get("nodes", name);
         return send(res, node && this.cluster.remove("nodes", name) ? { code: 200, body: node } : notFound("nodes", name));
@@ -151,12 +152,14 @@ export class FakeApiServer {
     send(res, { code: 200, body: { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(this.cluster.resourceVersion) }, items } });
   }
 
-  private patchNode(name: string, contentType: string, body: string): ApiStatus {
+  /** A Node patch; through the status subresource only the patch's `status` is kept, as the real server does. */
+  private patchNode(name: string, contentType: string, body: string, statusOnly = false): ApiStatus {
     const node = this.cluster.get("nodes", name);
     if (!node) return notFound("nodes", name);
     const patched = applyPatch(node, contentType.split(";")[0].trim(), JSON.parse(body));
     if ("error" in patched) return status(415, "UnsupportedMediaType", patched.error);
-    return { code: 200, body: this.cluster.put("nodes", patched.value) };
+    const value = statusOnly ? { ...node, status: patched.value.status } : patched.value;
+    return { code: 200, body: this.cluster.put("nodes", value) };
   }
 
   private watch(res: ServerResponse, kind: Kind, namespace: string | undefined, query: Record<string, string>) {
