@@ -67,55 +67,25 @@ preflight() {
   say "preflight: every pinned version is available"
 }
 
-# The pin of a package, empty when it is not pinned.
-pin_of() {
-  local i
-  for ((i = 0; i < \${#pins[@]}; i += 2)); do
-    if [[ \${pins[i]} == "$1" ]]; then printf '%s\n' "\${pins[i + 1]}"; return 0; fi
-  done
-}
+pin_of() { local i; for ((i = 0; i < \${#pins[@]}; i += 2)); do [[ \${pins[i]} != "$1" ]] || echo "\${pins[i + 1]}"; done; }
 
-# The Depends of one available package version as "name relation-version" lines ("-" when unversioned),
-# alternatives ("a | b") left out.
-depends_of() {
-  apt-cache show "$1=$2" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' | grep -v '|' |
-    sed -n -E 's/^[[:space:]]*([a-z0-9][a-z0-9.+-]*)(:[a-z0-9]+)?[[:space:]]*(\(([<>=]+)[[:space:]]*([^)[:space:]]+)\))?.*$/\1 \4\5/p' |
-    sed -E 's/ $/ -/' || true
-}
-
-# What one apt call must name besides the pins it installs, as "name=version" lines:
-# - a dependency that asks for one exact version ("kubelet 1.13: Depends: kubernetes-cni (= 0.6.0)"): apt gives a
-#   dependency its newest version and gives up when that one does not fit ("kubelet : Depends: kubernetes-cni
-#   (= 0.6.0) but 0.7.5-00 is to be installed", kubernetes/kubernetes#75683), so the fitting version is named;
-# - a dependency that is itself pinned and not installed yet (kubeadm depends on the kubelet): at its pin, not at
-#   the newest version apt would pull in.
+# apt takes a dependency's newest version (kubernetes#75683): name a pinned one at its pin, an "(= X)" one at X.
 companions_of() {
-  local dep rel want have v
-  while read -r dep rel; do
-    [[ -n $dep ]] || continue
-    have="$(installed_version "$dep")"
-    want="$(pin_of "$dep")"
-    if [[ -n $want ]]; then
-      if [[ -z $have ]]; then printf '%s=%s\n' "$dep" "$want"; fi
-      continue
+  local d r v
+  while read -r d r; do
+    v="$(pin_of "$d")"
+    if [[ -n $v ]]; then [[ -n "$(installed_version "$d")" ]] || echo "$d=$v"
+    elif [[ -n $r ]] && ! dpkg --compare-versions "$(installed_version "$d")" eq "$r"; then
+      for v in $(apt-cache madison "$d" | cut -d'|' -f2); do dpkg --compare-versions "$v" ne "$r" || { echo "$d=$v"; break; }; done
     fi
-    [[ $rel == =* ]] || continue
-    want="\${rel#=}"
-    if [[ -n $have ]] && dpkg --compare-versions "$have" eq "$want"; then continue; fi
-    for v in $(apt-cache madison "$dep" 2>/dev/null | awk -F'|' '{ gsub(/[[:space:]]/, "", $2); print $2 }'); do
-      if dpkg --compare-versions "$v" eq "$want"; then
-        printf '%s=%s\n' "$dep" "$v"
-        break
-      fi
-    done
-  done < <(depends_of "$1" "$2")
+  done < <(apt-cache show "$1=$2" | grep -m1 '^Depends:' | cut -d' ' -f2- | tr , '\n' | grep -v '|' |
+    sed -E 's/^ *([^ (:]+)[^(]*(\(= ([^)]+)\))?.*/\1 \3/')
 }
 
-# Installs, in one apt call, the pins whose installed version differs (with the companions they need, above). A
-# changed-<package> marker is written before the install, so a run killed after it still restarts what changed
-# when it is run again.
+# Installs, in one apt call, the pins whose installed version differs. A changed-<package> marker is written
+# before the install, so a run killed after it still restarts what changed when it is run again.
 install_pins() {
-  local specs=() names=() extra=() pkg spec i
+  local specs=() names=() extra=() pkg i
   while (($#)); do
     if [[ "$(installed_version "$1")" != "$2" ]]; then
       specs+=("$1=$2")
@@ -124,22 +94,14 @@ install_pins() {
     shift 2
   done
   if ((\${#specs[@]} == 0)); then return 0; fi
-  # by index: a pinned companion appended here has companions of its own
   for ((i = 0; i < \${#specs[@]}; i++)); do
-    spec="\${specs[i]}"
     while read -r pkg; do
-      [[ -n $pkg && " \${specs[*]} \${extra[*]} " != *" $pkg "* ]] || continue
-      # a companion that is itself pinned is installed, marked and held as a pin
-      if [[ -n "$(pin_of "\${pkg%%=*}")" ]]; then
-        specs+=("$pkg")
-        names+=("\${pkg%%=*}")
-      else
-        extra+=("$pkg")
-      fi
-    done < <(companions_of "\${spec%%=*}" "\${spec#*=}")
+      if [[ " \${specs[*]} \${extra[*]} " == *" $pkg "* ]]; then continue; fi
+      if [[ -n "$(pin_of "\${pkg%=*}")" ]]; then specs+=("$pkg") names+=("\${pkg%=*}"); else extra+=("$pkg"); fi
+    done < <(companions_of "\${specs[i]%=*}" "\${specs[i]#*=}")
   done
   for pkg in "\${names[@]}"; do touch "$state/changed-$pkg"; done
-  say "installing \${specs[*]}\${extra[*]:+ (with \${extra[*]})}"
+  say "installing \${specs[*]}"
   apt-mark unhold "\${names[@]}" >/dev/null
   apt_get install -y --allow-downgrades "\${specs[@]}" \${extra[@]+"\${extra[@]}"}
   apt-mark hold "\${names[@]}" >/dev/null
