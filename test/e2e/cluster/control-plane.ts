@@ -185,6 +185,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         // validation refuses (loopback), and log that forever. Nothing in this cluster dials that Service.
         "--endpoint-reconciler-type=none",
         "--profiling=false",
+        // With WatchList on (beta, the default in 1.34), a watch from resourceVersion 0 is taken as a watch-list
+        // stream, which needs etcd's progress notifications; etcd 3.4.23 is too old for them (3.4.31 has them), so
+        // the apiserver ends every such watch at once ("the required storage feature RequestWatchProgress is
+        // disabled"). KWOK watches from 0: it then saw changes only when it listed again, tens of seconds late
+        // (FACTS.md §8's 22-37 s drains). Off, watches from 0 are plain watches again, as before 1.32.
+        "--feature-gates=WatchList=false",
       ],
       env,
     );
