@@ -212,6 +212,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--cluster-signing-key-file=${pki.caKey}`,
         "--controllers=*,bootstrapsigner,tokencleaner",
         "--use-service-account-credentials=true",
+        // KWOK renews the nodes' leases; on two cores busy with apt and Go builds it can miss the default 40 s,
+        // and the node lifecycle controller would then mark a healthy node NotReady and its pods unready, which
+        // no real kubelet's node would see. A node goes NotReady here only when its kubelet says so
+        // (test/e2e/nodes/kubelet-agent.ts) or when its instance is terminated.
+        "--node-monitor-grace-period=600s",
       ],
       env,
     );

@@ -104,6 +104,13 @@ export interface KubeletAgent {
   applied(seq: number, timeoutMs?: number): Promise<KubeletStatus>;
 }
 
+/** What a kubelet reports as `nodeInfo.osImage`: the root's os-release PRETTY_NAME (`Ubuntu 18.04.6 LTS`). */
+export function osImageOf(root: { exists(p: string): boolean; read(p: string): string }): string {
+  const text = root.exists("/etc/os-release") ? root.read("/etc/os-release") : "";
+  const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text);
+  return m ? m[1] : "";
+}
+
 export async function startKubeletAgent(opts: KubeletAgentOptions): Promise<KubeletAgent> {
   const kc = new KubeConfig();
   kc.loadFromString(opts.kubeconfig);
@@ -139,7 +146,7 @@ export async function startKubeletAgent(opts: KubeletAgentOptions): Promise<Kube
           name: opts.nodeName,
           body: {
             status: {
-              nodeInfo: { kubeletVersion: next.kubeletVersion, containerRuntimeVersion: next.containerRuntimeVersion },
+              nodeInfo: { kubeletVersion: next.kubeletVersion, containerRuntimeVersion: next.containerRuntimeVersion, osImage: osImageOf(opts.node.root) },
               conditions: [...others, condition(true, "KubeletReady", "kubelet is posting ready status")],
             },
           },

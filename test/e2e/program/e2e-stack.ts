@@ -72,7 +72,10 @@ export class E2eStack {
       const { stdout } = await new Promise<{ stdout: string }>((res, rej) =>
         execFile(TSX, [join(__dirname, "up.ts"), requestFile], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
           err ? rej(Object.assign(err, { stdout, stderr })) : res({ stdout })));
-      return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as UpReport;
+      const report = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as UpReport;
+      // Kept for the post-mortem of a failed scenario (KUBEHERD_E2E_KEEP=1 keeps the whole directory).
+      writeFileSync(join(this.dir, `${action}-${n}.log`), `${report.output}\n${report.error ?? ""}\n`);
+      return report;
     } catch (err) {
       const e = err as Error & { stdout?: string; stderr?: string };
       throw new Error(`pulumi ${action} #${n} of stack ${this.options.stack} crashed:\n${(e.stderr ?? "").slice(-5000)}\n${e.stdout ?? e.message}`, { cause: err });
@@ -81,7 +84,16 @@ export class E2eStack {
     }
   }
 
+  /** The number of the last update run. */
+  get count(): number {
+    return this.ups;
+  }
+
   remove(): void {
+    if (process.env.KUBEHERD_E2E_KEEP) {
+      process.stderr.write(`e2e: kept ${this.dir}\n`);
+      return;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@
  * kubeherd's own logs): how many nodes were unschedulable at once, whether a PDB's healthy count ever fell below
  * what it promises, in which order nodes were cordoned and at which kubelet version they came back.
  */
+import { writeFileSync } from "node:fs";
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { KubeClient, Kind, ObjectOf, Watcher } from "../../../components/kube/client";
 
@@ -84,6 +85,11 @@ export class ApiRecorder {
       if (!this.stopped) void this.follow(kind, record);
     });
     this.watchers.push(w);
+  }
+
+  /** Writes the record as JSON lines, for the post-mortem of a failed scenario. */
+  save(path: string): void {
+    writeFileSync(path, this.entries.map((e) => JSON.stringify(e)).join("\n") + "\n");
   }
 
   /** The node states after each node event, in order. */
