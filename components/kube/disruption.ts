@@ -9,7 +9,7 @@
  */
 import type { V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import { budgetLimits, chargeOf, coversPod, ignoresBudgets, isPodReady, type BudgetLimits } from "./budgets";
-import { controllerOf, podName, selectPods, type DrainPolicy } from "./drainFilters";
+import { controllerOf, MIRROR_ANNOTATION, podName, selectPods, type DrainPolicy } from "./drainFilters";
 import { candidate, checkRoom, holdsResources, isSchedulable, type Candidate, type RoomCheck } from "./room";
 
 export interface ClusterSnapshot {
@@ -75,8 +75,8 @@ export interface NodeLive {
   /** The verdict's reasons, one sentence each, naming the pods and PDBs. */
   why: string[];
   evict: { owner: string; pods: string[] }[];
-  leave: { pod: string; reason: string }[];
-  refuse: { pod: string; reason: string }[];
+  leave: { pod: string; owner: string; reason: string }[];
+  refuse: { pod: string; owner: string; reason: string }[];
   /** Already terminating: the drain waits for them. */
   terminating: string[];
   budgets: BudgetNeed[];
@@ -210,12 +210,13 @@ function previewNode(
   const { target, selection } = d;
   const why: string[] = [];
 
-  const refuse = selection.refused.map(({ pod, reason }) => ({ pod: podName(pod), reason }));
+  const label = (pod: V1Pod) => ownerOf(pod, snapshot)?.label ?? (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined ? "static pod (kubelet)" : "no controller");
+  const refuse = selection.refused.map(({ pod, reason }) => ({ pod: podName(pod), owner: label(pod), reason }));
   for (const pod of selection.evict) {
     if (ignoresBudgets(pod)) continue;
     const covering = snapshot.pdbs.filter((pdb) => coversPod(pdb, pod));
     if (covering.length > 1) {
-      refuse.push({ pod: podName(pod), reason: `is covered by ${covering.length} PDBs (${covering.map((b) => limits.get(b)!.name).join(", ")}): the eviction API answers 500 and the drain stops` });
+      refuse.push({ pod: podName(pod), owner: label(pod), reason: `is covered by ${covering.length} PDBs (${covering.map((b) => limits.get(b)!.name).join(", ")}): the eviction API answers 500 and the drain stops` });
     }
   }
 
@@ -264,7 +265,7 @@ function previewNode(
     blocking,
     why,
     evict: [...evict.values()],
-    leave: selection.skipped.map(({ pod, reason }) => ({ pod: podName(pod), reason })),
+    leave: selection.skipped.map(({ pod, reason }) => ({ pod: podName(pod), owner: label(pod), reason })),
     refuse,
     terminating: selection.wait.map(podName),
     budgets,
