@@ -17,7 +17,8 @@ export interface ClusterAccess {
 /** The kinds the commands read, for the RBAC hint (README: "The live preview and status"). */
 export const READ_KINDS = "nodes, pods, poddisruptionbudgets, replicasets, deployments and statefulsets";
 
-export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterAccess | { error: string } {
+/** `context`: a context of the kubeconfig other than its current one (kubectl's `--context`). */
+export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env, context?: string): ClusterAccess | { error: string } {
   const file = kubeconfig ?? env.KUBECONFIG;
   if (!file) return { error: "no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG" };
   const kc = new KubeConfig();
@@ -32,6 +33,10 @@ export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessE
     }
   } catch (e) {
     return { error: `${file}: not a usable kubeconfig: ${firstLine(e)}` };
+  }
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) return { error: `${file}: no context ${context} (it has: ${kc.getContexts().map((c) => c.name).join(", ") || "none"})` };
+    kc.setCurrentContext(context);
   }
   const server = kc.getCurrentCluster()?.server;
   if (!server) return { error: `${file}: its current context names no cluster with a server` };

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack NAME --live [--kubeconfig FILE]`: the plan, then what each of its drains would do on the
+ * `npm run plan -- --stack NAME --live [--kubeconfig FILE] [--context NAME]`: the plan, then what each of its drains would do on the
  * cluster as it is now (components/kube/live.ts). Read-only. Exit 0 when every drain would go through, 3 when one
  * would never finish (a PDB that never allows it, a refusal, no room), 2 for invalid config or an unreadable cluster.
  */
@@ -16,11 +16,11 @@ export interface LivePlanResult {
   stderr: string[];
 }
 
-export async function runLivePlan(opts: PlanOptions & { kubeconfig?: string; env?: NodeJS.ProcessEnv }): Promise<LivePlanResult> {
+export async function runLivePlan(opts: PlanOptions & { kubeconfig?: string; context?: string; env?: NodeJS.ProcessEnv }): Promise<LivePlanResult> {
   const planned = runPlan(opts);
   if (planned.code !== 0 || !planned.plan) return { code: 2, stdout: "", stderr: planned.stderr };
   const config = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir).config!;
-  const access = openCluster(opts.kubeconfig, opts.env);
+  const access = openCluster(opts.kubeconfig, opts.env, opts.context);
   if ("error" in access) return { code: 2, stdout: "", stderr: [...planned.stderr, access.error] };
   let preview;
   try {

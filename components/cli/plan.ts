@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE]]`
+ * `npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE] [--context NAME]]`
  *
  * Prints the ordered steps that `pulumi up` would take to move the nodes from the config in --base (the config as
  * deployed; none: a first deployment) to the config in Pulumi.NAME.yaml. Offline: no credentials, no secrets, no
@@ -49,14 +49,14 @@ export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan } 
   return { code: 0, stdout, stderr, plan };
 }
 
-const USAGE = "usage: npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE]]";
+const USAGE = "usage: npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE] [--context NAME]]";
 
 export function main(argv: string[]): number | Promise<number> {
-  let values: { stack?: string; base?: string; format?: string; live?: boolean; kubeconfig?: string };
+  let values: { stack?: string; base?: string; format?: string; live?: boolean; kubeconfig?: string; context?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { stack: { type: "string" }, base: { type: "string" }, format: { type: "string", default: "text" }, live: { type: "boolean", default: false }, kubeconfig: { type: "string" } },
+      options: { stack: { type: "string" }, base: { type: "string" }, format: { type: "string", default: "text" }, live: { type: "boolean", default: false }, kubeconfig: { type: "string" }, context: { type: "string" } },
     }));
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
@@ -70,8 +70,8 @@ export function main(argv: string[]): number | Promise<number> {
     console.error(`--format must be one of ${FORMATS.join(", ")}\n${USAGE}`);
     return 2;
   }
-  if (values.kubeconfig !== undefined && !values.live) {
-    console.error(`--kubeconfig goes with --live\n${USAGE}`);
+  if ((values.kubeconfig !== undefined || values.context !== undefined) && !values.live) {
+    console.error(`--kubeconfig and --context go with --live\n${USAGE}`);
     return 2;
   }
   const opts: PlanOptions = { stack: values.stack, base: values.base, format: values.format as Format, dir: process.cwd() };
@@ -80,7 +80,7 @@ export function main(argv: string[]): number | Promise<number> {
     if (result.stdout) console.log(result.stdout);
     return result.code;
   };
-  if (values.live) return runLivePlan({ ...opts, kubeconfig: values.kubeconfig }).then(print);
+  if (values.live) return runLivePlan({ ...opts, kubeconfig: values.kubeconfig, context: values.context }).then(print);
   return print(runPlan(opts));
 }
 

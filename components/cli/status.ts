@@ -1,5 +1,5 @@
 /**
- * `npm run status -- --stack NAME [--kubeconfig FILE] [--watch] [--format text|json]`
+ * `npm run status -- --stack NAME [--kubeconfig FILE] [--context NAME] [--watch] [--format text|json]`
  *
  * Each node of the stack, in rollout order, against the pins and `os.release`: Ready, kubelet, container runtime,
  * OS image, cordoned (and whether by kubeherd), and a summary line. `--watch` redraws on every change of a Node
@@ -14,12 +14,13 @@ import { describeFailure, openCluster } from "./cluster-access";
 import { loadStack, stackFilePath } from "./stack";
 import { statusText } from "./status-text";
 
-const USAGE = "usage: npm run status -- --stack NAME [--kubeconfig FILE] [--watch] [--format text|json]";
+const USAGE = "usage: npm run status -- --stack NAME [--kubeconfig FILE] [--context NAME] [--watch] [--format text|json]";
 
 export interface StatusOptions {
   stack: string;
   dir: string;
   kubeconfig?: string;
+  context?: string;
   env?: NodeJS.ProcessEnv;
   format: "text" | "json";
   /** Given: follow the cluster until it aborts, calling `print` with each frame. */
@@ -32,7 +33,7 @@ export async function runStatus(opts: StatusOptions): Promise<0 | 2> {
   const loaded = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir);
   for (const p of loaded.problems) opts.error(formatProblem(p));
   if (!loaded.config || loaded.problems.some((p) => p.severity === "error")) return 2;
-  const access = openCluster(opts.kubeconfig, opts.env);
+  const access = openCluster(opts.kubeconfig, opts.env, opts.context);
   if ("error" in access) {
     opts.error(access.error);
     return 2;
@@ -53,9 +54,9 @@ export async function runStatus(opts: StatusOptions): Promise<0 | 2> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { stack?: string; kubeconfig?: string; watch?: boolean; format?: string };
+  let values: { stack?: string; kubeconfig?: string; context?: string; watch?: boolean; format?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, kubeconfig: { type: "string" }, watch: { type: "boolean", default: false }, format: { type: "string", default: "text" } } }));
+    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, kubeconfig: { type: "string" }, context: { type: "string" }, watch: { type: "boolean", default: false }, format: { type: "string", default: "text" } } }));
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       stack: values.stack,
       dir: process.cwd(),
       kubeconfig: values.kubeconfig,
+      context: values.context,
       format: values.format,
       watch: values.watch ? { signal: stop.signal, clearScreen: process.stdout.isTTY === true } : undefined,
       print: (text) => console.log(text),

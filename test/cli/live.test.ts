@@ -88,6 +88,14 @@ describe("npm run plan -- --live", () => {
     ]);
   });
 
+  it("takes the context it is given, and names the contexts there are when it is missing", async () => {
+    const h = await cluster();
+    expect((await runLivePlan({ stack: "bump", base, format: "text", dir: project.dir, kubeconfig: h.kubeconfig, context: "fake" })).code).toBe(0);
+    const missing = await runLivePlan({ stack: "bump", base, format: "text", dir: project.dir, kubeconfig: h.kubeconfig, context: "prod" });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.filter((l) => !l.startsWith("warning:"))).toEqual([`${h.kubeconfig}: no context prod (it has: fake)`]);
+  });
+
   it("reads KUBECONFIG when --kubeconfig is not given", async () => {
     const h = await cluster();
     const result = await live(undefined, "text", { KUBECONFIG: h.kubeconfig });
