@@ -93,8 +93,45 @@ interface Owner {
   replicas?: number;
 }
 
+/** The snapshot with what the preview looks up again and again, computed once: it stays linear in the pods. */
+interface Index {
+  snapshot: ClusterSnapshot;
+  owner: Map<V1Pod, Owner | undefined>;
+  /** Pods by owner key. */
+  siblings: Map<string, V1Pod[]>;
+  /** Pods by node name. */
+  podsOn: Map<string, V1Pod[]>;
+  /** The PDBs that select each pod. */
+  budgetsOf: Map<V1Pod, V1PodDisruptionBudget[]>;
+  /** Each schedulable node with what it has free now (checkRoom copies it before placing pods). */
+  candidates: Candidate[];
+}
+
+function indexOf(snapshot: ClusterSnapshot): Index {
+  const ix: Index = { snapshot, owner: new Map(), siblings: new Map(), podsOn: new Map(), budgetsOf: new Map(), candidates: [] };
+  for (const pod of snapshot.pods) {
+    const owner = resolveOwner(pod, snapshot);
+    ix.owner.set(pod, owner);
+    if (owner) push(ix.siblings, owner.key, pod);
+    const node = pod.spec?.nodeName;
+    if (node) push(ix.podsOn, node, pod);
+    ix.budgetsOf.set(pod, snapshot.pdbs.filter((pdb) => coversPod(pdb, pod)));
+  }
+  ix.candidates = snapshot.nodes.filter(isSchedulable).map((n) => candidate(n, ix.podsOn.get(nameOf(n)) ?? []));
+  return ix;
+}
+
+const ownerOf = (pod: V1Pod, ix: Index) => ix.owner.get(pod);
+const budgetsOf = (pod: V1Pod, ix: Index) => ix.budgetsOf.get(pod) ?? [];
+
+function push<T>(map: Map<string, T[]>, key: string, value: T) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** The workload behind a pod: a ReplicaSet's pods belong to its Deployment. */
-function ownerOf(pod: V1Pod, snapshot: ClusterSnapshot): Owner | undefined {
+function resolveOwner(pod: V1Pod, snapshot: ClusterSnapshot): Owner | undefined {
   const ref = controllerOf(pod);
   if (!ref) return undefined;
   const ns = nsOf(pod);
@@ -118,6 +155,7 @@ interface Drained {
 
 /** Previews the drains of `targets`, in their order; consecutive targets with the same `batch` drain together. */
 export function previewDrains(snapshot: ClusterSnapshot, targets: readonly DrainTarget[]): NodeLive[] {
+  const ix = indexOf(snapshot);
   const limits = new Map(snapshot.pdbs.map((pdb) => [pdb, budgetLimits(pdb, snapshot.pods)] as const));
   const out: NodeLive[] = [];
   for (const group of batches(targets)) {
@@ -125,15 +163,15 @@ export function previewDrains(snapshot: ClusterSnapshot, targets: readonly Drain
     for (const target of group) {
       if (!target.kubeNode) continue;
       const name = nameOf(target.kubeNode);
-      const pods = snapshot.pods.filter((p) => p.spec?.nodeName === name);
+      const pods = ix.podsOn.get(name) ?? [];
       drained.push({ target, node: target.kubeNode, pods, selection: selectPods(pods, target.policy) });
     }
-    const room = drained.length ? groupRoom(snapshot, drained) : undefined;
+    const room = drained.length ? groupRoom(ix, drained) : undefined;
     const batchNeeds = new Map<V1PodDisruptionBudget, number>();
-    for (const d of drained) for (const [pdb, n] of disruptionsTaken(d.selection.evict, snapshot.pdbs, limits)) batchNeeds.set(pdb, (batchNeeds.get(pdb) ?? 0) + n);
+    for (const d of drained) for (const [pdb, n] of disruptionsTaken(d.selection.evict, ix, limits)) batchNeeds.set(pdb, (batchNeeds.get(pdb) ?? 0) + n);
     for (const target of group) {
       const d = drained.find((x) => x.target === target);
-      out.push(d ? previewNode(snapshot, d, drained, limits, batchNeeds, room!) : missing(target));
+      out.push(d ? previewNode(ix, d, drained, limits, batchNeeds, room!) : missing(target));
     }
   }
   return out;
@@ -172,10 +210,10 @@ function missing(target: DrainTarget): NodeLive {
 }
 
 /** Disruptions each budget takes from evicting `pods`: one per Ready pod it covers. */
-function disruptionsTaken(pods: readonly V1Pod[], pdbs: readonly V1PodDisruptionBudget[], limits: ReadonlyMap<V1PodDisruptionBudget, BudgetLimits>): Map<V1PodDisruptionBudget, number> {
+function disruptionsTaken(pods: readonly V1Pod[], ix: Index, limits: ReadonlyMap<V1PodDisruptionBudget, BudgetLimits>): Map<V1PodDisruptionBudget, number> {
   const taken = new Map<V1PodDisruptionBudget, number>();
   for (const pod of pods) {
-    const covering = pdbs.filter((pdb) => coversPod(pdb, pod));
+    const covering = budgetsOf(pod, ix);
     if (covering.length !== 1) continue;
     const pdb = covering[0];
     if (chargeOf(pod, pdb, limits.get(pdb)!) === "disruption") taken.set(pdb, (taken.get(pdb) ?? 0) + 1);
@@ -183,9 +221,9 @@ function disruptionsTaken(pods: readonly V1Pod[], pdbs: readonly V1PodDisruption
   return taken;
 }
 
-function groupRoom(snapshot: ClusterSnapshot, drained: readonly Drained[]): RoomCheck {
+function groupRoom(ix: Index, drained: readonly Drained[]): RoomCheck {
   const leaving = new Set(drained.map((d) => nameOf(d.node)));
-  const candidates: Candidate[] = snapshot.nodes.filter((n) => isSchedulable(n) && !leaving.has(nameOf(n))).map((n) => candidate(n, snapshot.pods));
+  const candidates: Candidate[] = ix.candidates.filter((c) => !leaving.has(nameOf(c.node)));
   for (const d of drained) {
     if (!d.target.replacedFirst) continue;
     // A surge replacement: the same instance type from the same template, empty, and not cordoned.
@@ -200,7 +238,7 @@ function groupRoom(snapshot: ClusterSnapshot, drained: readonly Drained[]): Room
 }
 
 function previewNode(
-  snapshot: ClusterSnapshot,
+  ix: Index,
   d: Drained,
   group: readonly Drained[],
   limits: ReadonlyMap<V1PodDisruptionBudget, BudgetLimits>,
@@ -208,13 +246,14 @@ function previewNode(
   room: RoomCheck,
 ): NodeLive {
   const { target, selection } = d;
+  const { snapshot } = ix;
   const why: string[] = [];
 
-  const label = (pod: V1Pod) => ownerOf(pod, snapshot)?.label ?? (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined ? "static pod (kubelet)" : "no controller");
+  const label = (pod: V1Pod) => ownerOf(pod, ix)?.label ?? (pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined ? "static pod (kubelet)" : "no controller");
   const refuse = selection.refused.map(({ pod, reason }) => ({ pod: podName(pod), owner: label(pod), reason }));
   for (const pod of selection.evict) {
     if (ignoresBudgets(pod)) continue;
-    const covering = snapshot.pdbs.filter((pdb) => coversPod(pdb, pod));
+    const covering = budgetsOf(pod, ix);
     if (covering.length > 1) {
       refuse.push({ pod: podName(pod), owner: label(pod), reason: `is covered by ${covering.length} PDBs (${covering.map((b) => limits.get(b)!.name).join(", ")}): the eviction API answers 500 and the drain stops` });
     }
@@ -222,16 +261,16 @@ function previewNode(
 
   const evict = new Map<string, { owner: string; pods: string[] }>();
   for (const pod of selection.evict) {
-    const owner = ownerOf(pod, snapshot);
+    const owner = ownerOf(pod, ix);
     const key = owner?.key ?? "unmanaged";
     if (!evict.has(key)) evict.set(key, { owner: owner?.label ?? "no controller (deleted for good)", pods: [] });
     evict.get(key)!.pods.push(podName(pod));
   }
 
-  const taken = disruptionsTaken(selection.evict, snapshot.pdbs, limits);
+  const taken = disruptionsTaken(selection.evict, ix, limits);
   const budgets: BudgetNeed[] = [];
   for (const pdb of snapshot.pdbs) {
-    const covered = selection.evict.filter((p) => coversPod(pdb, p));
+    const covered = selection.evict.filter((p) => budgetsOf(p, ix).includes(pdb));
     if (covered.length === 0) continue;
     const l = limits.get(pdb)!;
     const needs = taken.get(pdb) ?? 0;
@@ -239,7 +278,7 @@ function previewNode(
     budgets.push({ name: l.name, rule: l.rule, allowedNow: l.allowedNow, mostEver: l.mostEver, needs, batchNeeds: batchNeeds.get(pdb) ?? needs, heldUnready, never: needs > 0 && l.mostEver < 1, healthy: l.healthy });
   }
 
-  const unavailable = unavailableWorkloads(snapshot, group, selection.evict, limits);
+  const unavailable = unavailableWorkloads(ix, group, selection.evict, limits);
 
   const never = budgets.filter((b) => b.never);
   const slow = budgets.filter((b) => !b.never && (b.batchNeeds > b.allowedNow || b.heldUnready.length > 0));
@@ -278,18 +317,19 @@ function previewNode(
  * Workloads with no Ready pod left while theirs move: a single replica on this node, or every replica on the
  * nodes of this batch, with no PDB that makes the drain wait for a replacement first.
  */
-function unavailableWorkloads(snapshot: ClusterSnapshot, group: readonly Drained[], evicting: readonly V1Pod[], limits: ReadonlyMap<V1PodDisruptionBudget, BudgetLimits>): UnavailableWorkload[] {
+function unavailableWorkloads(ix: Index, group: readonly Drained[], evicting: readonly V1Pod[], limits: ReadonlyMap<V1PodDisruptionBudget, BudgetLimits>): UnavailableWorkload[] {
   const leavingNodes = new Set(group.map((g) => nameOf(g.node)));
   const seen = new Map<string, UnavailableWorkload>();
+  const checked = new Set<string>();
   for (const pod of evicting) {
-    const owner = ownerOf(pod, snapshot);
-    if (!owner || seen.has(owner.key) || !holdsResources(pod)) continue;
-    const siblings = snapshot.pods.filter((p) => nsOf(p) === nsOf(pod) && ownerOf(p, snapshot)?.key === owner.key);
-    const readyElsewhere = siblings.filter((p) => isPodReady(p) && !leavingNodes.has(p.spec?.nodeName ?? ""));
-    if (readyElsewhere.length > 0) continue;
+    const owner = ownerOf(pod, ix);
+    if (!owner || checked.has(owner.key) || !holdsResources(pod)) continue;
+    checked.add(owner.key);
+    const siblings = ix.siblings.get(owner.key) ?? [];
+    if (siblings.some((p) => isPodReady(p) && !leavingNodes.has(p.spec?.nodeName ?? ""))) continue;
     // A budget below the workload's size makes the drain wait for each replacement before the next eviction; one
     // that never allows a disruption keeps the pod where it is (the drain waits instead).
-    const guarded = snapshot.pdbs.some((pdb) => coversPod(pdb, pod) && limits.get(pdb)!.mostEver < siblings.length);
+    const guarded = budgetsOf(pod, ix).some((pdb) => limits.get(pdb)!.mostEver < siblings.length);
     if (guarded) continue;
     const replicas = owner.replicas ?? siblings.length;
     seen.set(owner.key, {

@@ -30,8 +30,16 @@ function requestsOf(containers: { resources?: { requests?: Record<string, string
   }));
 }
 
+const requested = new WeakMap<V1Pod, Resources>();
+
 /** What the scheduler reserves for a pod: the larger of its containers' sum and its largest init container, plus overhead. */
 export function podRequests(pod: V1Pod): Resources {
+  let r = requested.get(pod);
+  if (!r) requested.set(pod, (r = computeRequests(pod)));
+  return r;
+}
+
+function computeRequests(pod: V1Pod): Resources {
   const main = requestsOf(pod.spec?.containers).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), { cpu: 0, memory: 0 });
   const init = requestsOf(pod.spec?.initContainers);
   const overhead = pod.spec?.overhead ?? {};
@@ -101,12 +109,13 @@ export function checkRoom(candidates: readonly Candidate[], moving: readonly V1P
   const order = [...moving].sort((a, b) => podRequests(b).cpu - podRequests(a).cpu || podRequests(b).memory - podRequests(a).memory);
   for (const pod of order) {
     const need = podRequests(pod);
-    const eligible = room.filter((r) => mayRunOn(pod, r.node));
-    const spot = eligible.find((r) => fits(need, r.free));
+    // The cheap test first: most nodes are ruled in or out by their free resources alone.
+    const spot = room.find((r) => fits(need, r.free) && mayRunOn(pod, r.node));
     if (spot) {
       spot.free = sub(spot.free, need);
       continue;
     }
+    const eligible = room.filter((r) => mayRunOn(pod, r.node));
     const roomiest = [...eligible].sort((a, b) => b.free.cpu - a.free.cpu || b.free.memory - a.free.memory)[0];
     unplaced.push({
       pod: podName(pod),
