@@ -88,6 +88,15 @@ describe("npm run plan -- --live", () => {
     ]);
   });
 
+  it("exits 2 for an invalid stack, as without --live, before reading the cluster", async () => {
+    const h = await cluster();
+    project.write("broken", { ...patched(currentInput, { versions: { kubelet: "latest" } }), ...secrets });
+    const result = await runLivePlan({ stack: "broken", base, format: "text", dir: project.dir, kubeconfig: h.kubeconfig });
+    expect(result.code).toBe(2);
+    expect(result.stderr.some((l) => l.startsWith("kubeherd:versions.kubelet: "))).toBe(true);
+    expect(h.api.requests).toEqual([]);
+  });
+
   it("takes the context it is given, and names the contexts there are when it is missing", async () => {
     const h = await cluster();
     expect((await runLivePlan({ stack: "bump", base, format: "text", dir: project.dir, kubeconfig: h.kubeconfig, context: "fake" })).code).toBe(0);
