@@ -36,6 +36,8 @@ export interface DrainTarget {
   batch?: number;
   /** Surge: the node's replacement is up before it goes, and offers what it offers. */
   replacedFirst?: boolean;
+  /** Why the hook will not drain this node at all (a pets node adopted as it is). */
+  undrained?: string;
 }
 
 export const VERDICTS = ["ok", "waits", "refused", "no-room", "unknown"] as const;
@@ -161,7 +163,7 @@ export function previewDrains(snapshot: ClusterSnapshot, targets: readonly Drain
   for (const group of batches(targets)) {
     const drained: Drained[] = [];
     for (const target of group) {
-      if (!target.kubeNode) continue;
+      if (!target.kubeNode || target.undrained) continue;
       const name = nameOf(target.kubeNode);
       const pods = ix.podsOn.get(name) ?? [];
       drained.push({ target, node: target.kubeNode, pods, selection: selectPods(pods, target.policy) });
@@ -188,15 +190,18 @@ function batches(targets: readonly DrainTarget[]): DrainTarget[][] {
 }
 
 function missing(target: DrainTarget): NodeLive {
-  const unknown = target.whenMissing === "unknown";
+  const unknown = !target.undrained && target.whenMissing === "unknown";
   return {
     pool: target.pool,
     node: target.node,
     ...(target.batch !== undefined ? { batch: target.batch } : {}),
     verdict: unknown ? "unknown" : "ok",
     blocking: false,
+    ...(target.kubeNode ? { kubeNode: nameOf(target.kubeNode) } : {}),
     why: [
-      unknown
+      target.undrained
+        ? target.undrained
+        : unknown
         ? `not found: no ${target.lookup} (kubeherd labels the nodes it brings back; during pulumi up the hooks find it by its instance)`
         : `no ${target.lookup} in the cluster: the drain has nothing to do`,
     ],

@@ -4,10 +4,12 @@
  * at any API by handing it a client.
  */
 import { rolloutSchema, type KubeherdConfig } from "../config/schema";
-import { cattleNodeName } from "../rollout/nodes";
+import type { V1Node } from "@kubernetes/client-node";
+import { cattleNodeName, nodeExpectations } from "../rollout/nodes";
 import type { Plan, Step } from "../rollout/plan";
 import type { KubeClient } from "./client";
 import type { Clock } from "./clock";
+import { adoptable, type NodeHookContext } from "./hookActions";
 import { previewDrains, type ClusterSnapshot, type DrainTarget, type NodeLive } from "./disruption";
 import { describeLookup, findStackNodes, refOf } from "./stackNodes";
 
@@ -48,10 +50,12 @@ export function drainTargets(plan: Plan, config: KubeherdConfig, snapshot: Pick<
       const current = pool !== undefined && (pool.mode !== "cattle" || Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)).includes(s.node));
       const rollout = pool !== undefined && current ? pool.rollout : defaults;
       const ref = refOf(config, s.pool, s.node);
+      const kubeNode = findStackNodes(snapshot.nodes, ref)[0];
       return {
         pool: s.pool,
         node: s.node,
-        kubeNode: findStackNodes(snapshot.nodes, ref)[0],
+        kubeNode,
+        ...(kubeNode && pool?.mode === "pets" && adoptedAsIs(s, kubeNode, config) ? { undrained: adoptedWords(config) } : {}),
         lookup: describeLookup(ref),
         whenMissing: ref.by === "name" ? "nothing-to-drain" : "unknown",
         policy: { deleteEmptyDirData: rollout.deleteEmptyDirData, deleteUnmanagedPods: rollout.deleteUnmanagedPods },
@@ -59,6 +63,24 @@ export function drainTargets(plan: Plan, config: KubeherdConfig, snapshot: Pick<
         replacedFirst: pool?.mode === "cattle" && current && pool.rollout.strategy === "surge",
       };
     });
+}
+
+/**
+ * A pets node the plan adopts (its first deployment under kubeherd) that the drain hook will adopt without a drain:
+ * the same test as the hook's (`adoptable`), on the node as it is now.
+ */
+function adoptedAsIs(step: PlanStep, node: V1Node, config: KubeherdConfig): boolean {
+  if (!step.note?.startsWith("adoption:")) return false;
+  const ctx: NodeHookContext = {
+    pool: step.pool, node: step.node, mode: "pets", ...nodeExpectations(config), rollout: rolloutSchema.parse({}),
+    osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined,
+  };
+  return adoptable({ name: step.node, type: "command:remote:Command" }, node, ctx);
+}
+
+function adoptedWords(config: KubeherdConfig): string {
+  const want = nodeExpectations(config);
+  return `adopted without a drain: it already runs kubelet v${want.kubeletVersion} and ${want.runtime.name} ${want.runtime.version} on Ubuntu ${config.os.release}, and kubeherd has not rolled it before`;
 }
 
 export async function livePreview(client: KubeClient, plan: Plan, config: KubeherdConfig, clock: Clock): Promise<LivePreview> {

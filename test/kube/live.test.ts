@@ -2,7 +2,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { drainNode } from "../../components/kube/drain";
 import { livePreview } from "../../components/kube/live";
-import { NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
+import { MANAGED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
 import { readOnly } from "../../components/kube/readOnly";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { buildScenario } from "../scenarios/build";
@@ -80,6 +80,25 @@ describe("livePreview on the fixture stack", () => {
     expect(preview.nodes[2].evict).toEqual([{ owner: "Deployment shop/web", pods: ["shop/web-5d9c8b7f6-0"] }]);
     expect(preview.nodes[4].why[0]).toContain("Node labelled kubeherd.io/pool=workers, kubeherd.io/node=workers-2");
     expect(preview.blocking).toBe(false);
+  });
+
+  it("a pets node adopted on its first deployment is not drained when it already runs the pins, as the hook decides", async () => {
+    const h = await startApi();
+    const c = h.api.cluster;
+    c.addNode("cp-1");
+    c.addNode("cp-2", { annotations: { [MANAGED_BY]: "kubeherd" } });
+    c.addNode("storage-1", { kubeletVersion: "v1.30.1" });
+    const { labels } = c.addStatefulSet("data", "pg", ["cp-1", "cp-2", "storage-1"]);
+    c.addPdb("data", "pg-pdb", { matchLabels: labels }, { maxUnavailable: 0 });
+    const config = currentConfig();
+    const first = planRollout({ stack: "test", target: config, region: "eu-west-1" });
+    const preview = await livePreview(h.client, first, config, clock);
+    expect(preview.nodes.map((n) => [n.node, n.verdict])).toEqual([
+      ["cp-1", "ok"],
+      ["cp-2", "waits"],
+      ["storage-1", "waits"],
+    ]);
+    expect(preview.nodes[0].why).toEqual(["adopted without a drain: it already runs kubelet v1.30.2 and containerd 1.7.19 on Ubuntu 22.04, and kubeherd has not rolled it before"]);
   });
 
   it("a pets node missing from the cluster has nothing to drain, as the hook finds", async () => {
