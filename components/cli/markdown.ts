@@ -93,16 +93,27 @@ function stepLines(visits: Visit[]): string[] {
   return out;
 }
 
+/**
+ * Nodes of the target that change (replaced, upgraded, added), and nodes that leave: a shrinking pool's, a removed
+ * pool's (whose steps name pools the target no longer has), and pets nodes that leave management.
+ */
+function nodeCounts(plan: Plan): { touched: number; removed: number } {
+  const touched = plan.pools.reduce((n, p) => n + p.changedNodes + p.addedNodes, 0);
+  const gonePools = new Set(plan.steps.filter((s) => !plan.pools.some((p) => p.pool === s.pool)).map((s) => `${s.pool}/${s.node}`));
+  return { touched, removed: plan.pools.reduce((n, p) => n + p.removedNodes, 0) + gonePools.size };
+}
+
 export function planMarkdown(plan: Plan, base?: string): string {
   const out: string[] = [`## kubeherd plan: \`${plan.stack}\`${base ? ` from \`${base}\`` : " (first deployment)"}`, ""];
   const drains = plan.steps.filter((s) => s.action === "drain").length;
   const nodes = plan.pools.reduce((n, p) => n + p.nodes, 0);
-  const touched = new Set(plan.steps.map((s) => `${s.pool}/${s.node}`)).size;
+  const { touched, removed } = nodeCounts(plan);
+  const leaving = removed > 0 ? `, ${removed} removed` : "";
   out.push(
     drains > 0
-      ? `**Disruptive**: ${touched} of ${nodes} nodes change, ${drains} drain(s), one node at a time.`
-      : touched > 0
-        ? `**Not disruptive**: ${touched} of ${nodes} nodes change, no node is drained.`
+      ? `**Disruptive**: ${touched} of ${nodes} nodes change${leaving}, ${drains} drain(s), one node at a time.`
+      : touched + removed > 0
+        ? `**Not disruptive**: ${touched} of ${nodes} nodes change${leaving}, no node is drained.`
         : "**Not disruptive**: no node changes.",
     "",
   );

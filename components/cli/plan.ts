@@ -1,15 +1,17 @@
 /**
- * `npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown]`
+ * `npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE] [--context NAME]]`
  *
  * Prints the ordered steps that `pulumi up` would take to move the nodes from the config in --base (the config as
  * deployed; none: a first deployment) to the config in Pulumi.NAME.yaml. Offline: no credentials, no secrets, no
  * network. Exit 2 with one line per problem, naming the config key, when a config or the transition is invalid.
+ * `--live` adds what each drain would do on the cluster, read-only (cli/live-plan.ts; exit 3 when one would never finish).
  */
 import { parseArgs } from "node:util";
 import { formatProblem, type Problem } from "../config/problems";
 import { checkTransition } from "../versions/rules";
 import { planRollout, type Plan } from "../rollout/plan";
 import { planJson, planText } from "./format";
+import { runLivePlan } from "./live-plan";
 import { planMarkdown } from "./markdown";
 import { loadStack, stackFilePath } from "./stack";
 
@@ -47,12 +49,15 @@ export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan } 
   return { code: 0, stdout, stderr, plan };
 }
 
-const USAGE = "usage: npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown]";
+const USAGE = "usage: npm run plan -- --stack NAME [--base FILE] [--format text|json|markdown] [--live [--kubeconfig FILE] [--context NAME]]";
 
-export function main(argv: string[]): number {
-  let values: { stack?: string; base?: string; format?: string };
+export function main(argv: string[]): number | Promise<number> {
+  let values: { stack?: string; base?: string; format?: string; live?: boolean; kubeconfig?: string; context?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, base: { type: "string" }, format: { type: "string", default: "text" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, base: { type: "string" }, format: { type: "string", default: "text" }, live: { type: "boolean", default: false }, kubeconfig: { type: "string" }, context: { type: "string" } },
+    }));
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -65,10 +70,18 @@ export function main(argv: string[]): number {
     console.error(`--format must be one of ${FORMATS.join(", ")}\n${USAGE}`);
     return 2;
   }
-  const result = runPlan({ stack: values.stack, base: values.base, format: values.format as Format, dir: process.cwd() });
-  for (const line of result.stderr) console.error(line);
-  if (result.stdout) console.log(result.stdout);
-  return result.code;
+  if ((values.kubeconfig !== undefined || values.context !== undefined) && !values.live) {
+    console.error(`--kubeconfig and --context go with --live\n${USAGE}`);
+    return 2;
+  }
+  const opts: PlanOptions = { stack: values.stack, base: values.base, format: values.format as Format, dir: process.cwd() };
+  const print = (result: { code: number; stdout: string; stderr: string[] }) => {
+    for (const line of result.stderr) console.error(line);
+    if (result.stdout) console.log(result.stdout);
+    return result.code;
+  };
+  if (values.live) return runLivePlan({ ...opts, kubeconfig: values.kubeconfig, context: values.context }).then(print);
+  return print(runPlan(opts));
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) void Promise.resolve(main(process.argv.slice(2))).then((code) => (process.exitCode = code));

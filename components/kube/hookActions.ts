@@ -182,7 +182,7 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
   const name = node.metadata?.name ?? "";
   await moveCriSocket(client, name, r.ctx, env.log);
   if (await uncordon(client, name)) env.log(`node ${shortName(name)}: uncordoned`);
-  await markManaged(client, name);
+  await markManaged(client, name, r.ctx ? { pool: r.ctx.pool, node: r.ctx.node } : undefined);
   await gate(args, env, r);
 }
 

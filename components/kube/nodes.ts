@@ -10,6 +10,15 @@ export const CORDONED_BY = "kubeherd.io/cordoned-by";
 export const KUBEHERD = "kubeherd";
 /** Set once a node has come back from a kubeherd change: a pets node without it is being adopted. */
 export const MANAGED_BY = "kubeherd.io/managed-by";
+/**
+ * Labels the ready hook puts on every node it brings back: the pool and the plan's node name (`workers-0`). The
+ * offline plan knows a node kubeherd creates only by that name, not by its instance id or private DNS name, so
+ * the live preview and `npm run status` find such nodes by these labels.
+ */
+export const POOL_LABEL = "kubeherd.io/pool";
+export const NODE_LABEL = "kubeherd.io/node";
+/** What a label value may be (Kubernetes: at most 63 characters, alphanumeric at both ends). */
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 
 /** How to recognise a node: pets know its name; a cattle instance is known by its EC2 outputs. */
 export interface NodeIdentity {
@@ -133,9 +142,10 @@ export async function uncordon(client: KubeClient, name: string): Promise<boolea
   return true;
 }
 
-/** Marks a node as one kubeherd has rolled (see MANAGED_BY). */
-export async function markManaged(client: KubeClient, name: string): Promise<void> {
-  await client.patchNode(name, { metadata: { annotations: { [MANAGED_BY]: KUBEHERD } } });
+/** Marks a node as one kubeherd has rolled (see MANAGED_BY), and with its pool and plan name when known. */
+export async function markManaged(client: KubeClient, name: string, planNode?: { pool: string; node: string }): Promise<void> {
+  const labels = planNode && LABEL_VALUE.test(planNode.pool) && LABEL_VALUE.test(planNode.node) ? { [POOL_LABEL]: planNode.pool, [NODE_LABEL]: planNode.node } : undefined;
+  await client.patchNode(name, { metadata: { annotations: { [MANAGED_BY]: KUBEHERD }, ...(labels ? { labels } : {}) } });
 }
 
 /**

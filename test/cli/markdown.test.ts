@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { planMarkdown } from "../../components/cli/markdown";
+import { runPlan } from "../../components/cli/plan";
+import { REPO_DIR } from "../fixtures/stackfiles";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { articleBumpMarkdown, articleBumpPlan } from "../promotion/article-bump";
 import { currentConfig } from "../fixtures/config";
@@ -28,6 +30,12 @@ describe("the markdown plan of the article's bump", () => {
       "| workers | worker | cattle (rolling) | 3 | 3 replaced (rolling) | yes |",
       "| storage | worker | pets | 1 | 1 upgraded in place | yes |",
     ]);
+  });
+
+  it("counts removed nodes apart from the nodes that change (dev planned over prod's nodes)", () => {
+    const over = runPlan({ stack: "dev", base: join(REPO_DIR, "Pulumi.prod.yaml"), format: "markdown", dir: REPO_DIR });
+    // dev: 1 pets node adopted, 2 workers replaced, 1 storage node adopted; prod's 3 + 4 + 2 other nodes leave.
+    expect(over.stdout).toContain("**Disruptive**: 4 of 4 nodes change, 9 removed, 8 drain(s), one node at a time.");
   });
 
   it("draws the rollout order as a Mermaid chain, control plane first", () => {

@@ -3,7 +3,8 @@
  * real @kubernetes/client-node through `kubeconfig`. It serves what the node operations use, as the real API
  * server does: lists with resourceVersion and field selectors, watches (`?watch=true`, one JSON event a line,
  * replayed from a resourceVersion, ended after `timeoutSeconds`), Node patches in the three JSON patch types,
- * Node deletion, graceful pod deletion and the policy/v1 Eviction subresource. `fail()` scripts errors.
+ * Node deletion, graceful pod deletion, the policy/v1 Eviction subresource, and creation (POST to a collection)
+ * for the scenarios that build a cluster through the API. `fail()` scripts errors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -122,6 +123,11 @@ export class FakeApiServer {
       fault.times--;
       return send(res, status(fault.status, fault.status === 500 ? "InternalError" : "Unknown", fault.message));
     }
+    // Every namespace exists here: creating one (as a scenario does on a real API) only answers as the API would.
+    if (method === "POST" && url.pathname === "/api/v1/namespaces") {
+      const ns = JSON.parse(body) as object;
+      return send(res, { code: 201, body: { apiVersion: "v1", kind: "Namespace", ...ns } });
+    }
     const route = ROUTE.exec(url.pathname);
     const info = route && KINDS[`${route[1]}/${route[3]}`];
     if (!route || !info) return send(res, status(404, "NotFound", `the server could not find the requested resource (${url.pathname})`));
@@ -129,6 +135,11 @@ export class FakeApiServer {
     try {
       if (!name && method === "GET" && query.watch === "true") return this.watch(res, info.kind, namespace, query);
       if (!name && method === "GET") return this.list(res, info, namespace, query.fieldSelector);
+      if (!name && method === "POST") {
+        const object = JSON.parse(body) as AnyObject;
+        if (namespace) object.metadata = { ...object.metadata, namespace };
+        return send(res, this.cluster.create(info.kind, object));
+      }
       if (name && sub === "eviction" && method === "POST" && info.kind === "pods") return send(res, this.cluster.evict(namespace ?? "default", name));
       if (name && !sub && method === "GET") {
         const o = this.cluster.get(info.kind, name, namespace);

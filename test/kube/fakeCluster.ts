@@ -14,6 +14,7 @@ import type {
   V1PodDisruptionBudget,
   V1ReplicaSet,
   V1StatefulSet,
+  V1Taint,
 } from "@kubernetes/client-node";
 import type { Kind, ObjectOf, WatchEventType } from "../../components/kube/client";
 import { selects } from "../../components/kube/selectors";
@@ -155,14 +156,28 @@ export class FakeCluster {
 
   addNode(
     name: string,
-    opts: { ready?: boolean; kubeletVersion?: string; runtime?: string; osImage?: string; providerID?: string; internalIP?: string; unschedulable?: boolean; annotations?: Record<string, string> } = {},
+    opts: {
+      ready?: boolean;
+      kubeletVersion?: string;
+      runtime?: string;
+      osImage?: string;
+      providerID?: string;
+      internalIP?: string;
+      unschedulable?: boolean;
+      annotations?: Record<string, string>;
+      labels?: Record<string, string>;
+      taints?: V1Taint[];
+      /** Allocatable cpu, memory and pods. @default 4 cores, 16Gi, 110 pods */
+      allocatable?: { cpu?: string; memory?: string; pods?: string };
+    } = {},
   ): V1Node {
     const node: V1Node = {
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name, labels: { "kubernetes.io/hostname": name }, annotations: opts.annotations },
-      spec: { providerID: opts.providerID, unschedulable: opts.unschedulable },
+      metadata: { name, labels: { "kubernetes.io/hostname": name, ...opts.labels }, annotations: opts.annotations },
+      spec: { providerID: opts.providerID, unschedulable: opts.unschedulable, taints: opts.taints },
       status: {
+        allocatable: { cpu: "4", memory: "16Gi", pods: "110", ...opts.allocatable },
         conditions: [nodeReady(opts.ready ?? true)],
         addresses: opts.internalIP ? [{ type: "InternalIP", address: opts.internalIP }, { type: "Hostname", address: name }] : [{ type: "Hostname", address: name }],
         nodeInfo: { ...nodeInfo(opts.kubeletVersion ?? "v1.30.2", opts.runtime ?? "containerd://1.7.19"), ...(opts.osImage ? { osImage: opts.osImage } : {}) },
@@ -180,7 +195,20 @@ export class FakeCluster {
     this.put("nodes", node);
   }
 
-  addPod(pod: { name: string; namespace?: string; node: string; labels?: Record<string, string>; owner?: V1OwnerReference; annotations?: Record<string, string>; phase?: string; emptyDir?: boolean; terminationMs?: number }): V1Pod {
+  addPod(pod: {
+    name: string;
+    namespace?: string;
+    node: string;
+    labels?: Record<string, string>;
+    owner?: V1OwnerReference;
+    annotations?: Record<string, string>;
+    phase?: string;
+    /** Running but failing its readiness probe. */
+    unready?: boolean;
+    emptyDir?: boolean;
+    terminationMs?: number;
+    requests?: { cpu?: string; memory?: string };
+  }): V1Pod {
     const namespace = pod.namespace ?? "default";
     if (pod.terminationMs !== undefined) this.podTermination.set(FakeCluster.key(namespace, pod.name), pod.terminationMs);
     const phase = pod.phase ?? "Running";
@@ -190,10 +218,10 @@ export class FakeCluster {
       metadata: { name: pod.name, namespace, labels: pod.labels, annotations: pod.annotations, ownerReferences: pod.owner ? [pod.owner] : undefined },
       spec: {
         nodeName: pod.node,
-        containers: [{ name: "main", image: "registry.example.com/app:1" }],
+        containers: [{ name: "main", image: "registry.example.com/app:1", ...(pod.requests ? { resources: { requests: pod.requests } } : {}) }],
         volumes: pod.emptyDir ? [{ name: "scratch", emptyDir: {} }] : undefined,
       },
-      status: { phase, conditions: [{ type: "Ready", status: phase === "Running" ? "True" : "False" }] },
+      status: { phase, conditions: [{ type: "Ready", status: phase === "Running" && !pod.unready ? "True" : "False" }] },
     });
   }
 
@@ -232,6 +260,24 @@ export class FakeCluster {
     this.put("poddisruptionbudgets", { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name, namespace }, spec: { selector, ...limit } } as V1PodDisruptionBudget);
   }
 
+  /**
+   * A POST to a collection: stored as sent, 409 when the name is taken. A pod bound to a Ready node starts as its
+   * kubelet would (Pending, then Running and Ready); a Node keeps the status it was created with, as a kubelet's
+   * registration does.
+   */
+  create(kind: Kind, object: AnyObject): ApiStatus {
+    const meta = object.metadata ?? {};
+    if (!meta.name) return status(422, "Invalid", `${kind}: metadata.name: Required value`);
+    if (this.get(kind, meta.name, meta.namespace)) return status(409, "AlreadyExists", `${kind} "${meta.name}" already exists`, { details: { name: meta.name, kind } });
+    if (kind === "pods") {
+      const pod = object as V1Pod;
+      pod.status = { phase: "Pending", conditions: [{ type: "Ready", status: "False" }] };
+      const node = pod.spec?.nodeName ? this.get("nodes", pod.spec.nodeName) : undefined;
+      if (node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) this.later(this.timing.startMs, () => this.markRunning(meta.namespace ?? "default", meta.name!));
+    }
+    return { code: 201, body: this.put(kind, object) };
+  }
+
   podsOn(node: string): V1Pod[] {
     return this.list("pods").filter((p) => p.spec?.nodeName === node);
   }
@@ -266,7 +312,8 @@ export class FakeCluster {
   private evictionAnswer(namespace: string, name: string): ApiStatus {
     const pod = this.get("pods", name, namespace);
     if (!pod) return status(404, "NotFound", `pods "${name}" not found`, { details: { name, kind: "pods" } });
-    const done = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed" || pod.metadata?.deletionTimestamp;
+    // The API server deletes these without asking any budget (canIgnorePDB in the eviction REST storage).
+    const done = ["Succeeded", "Failed", "Pending"].includes(pod.status?.phase ?? "") || pod.metadata?.deletionTimestamp;
     const pdbs = this.list("poddisruptionbudgets", namespace).filter((b) => selects(b.spec?.selector, pod.metadata?.labels));
     if (!done && pdbs.length > 1) {
       return status(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");

@@ -8,7 +8,7 @@ import {
   type HookEnv,
   type NodeHookContext,
 } from "../../components/kube/hookActions";
-import { CORDONED_BY, MANAGED_BY } from "../../components/kube/nodes";
+import { CORDONED_BY, MANAGED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
 import type { DrainRecord } from "../../components/kube/workloads";
 import { clock, startApi, type Harness } from "./harness";
 
@@ -67,6 +67,8 @@ describe("cattle hooks", () => {
     await readyAfterChange(created, env);
     expect(env.records.has("workers-0")).toBe(false);
     expect(c.get("nodes", "ip-10-0-1-9")?.metadata?.annotations?.[MANAGED_BY]).toBe("kubeherd");
+    // The plan knows this node only as workers-0: the labels let the live preview and status find it.
+    expect(c.get("nodes", "ip-10-0-1-9")?.metadata?.labels).toMatchObject({ [POOL_LABEL]: "workers", [NODE_LABEL]: "workers-0" });
     expect(h.lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^node ip-10-0-1-7: drained 1 pods in/),

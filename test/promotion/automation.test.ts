@@ -13,6 +13,8 @@ import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu
 import { REPO_DIR, tempProject, type Project } from "../fixtures/stackfiles";
 
 interface Step {
+  id?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -57,6 +59,19 @@ describe(".github/workflows/kubeherd.yml", () => {
     expect(script).toContain("npm run -s plan -- ");
     expect(script).toContain("--format markdown");
     expect(String(action(job, "actions/github-script")?.with?.script)).toContain("<!-- kubeherd-plan -->");
+  });
+
+  it("adds the live disruption preview of each stack the read-only kubeconfig has a context for, and fails on exit 3 unless labelled", () => {
+    const job = workflow.jobs.plan;
+    const plans = job.steps.find((s) => s.id === "plans")!;
+    expect(plans.env?.PREVIEW_KUBECONFIG).toBe("${{ secrets.KUBEHERD_PREVIEW_KUBECONFIG }}");
+    expect(plans.run).toContain('args+=(--live --kubeconfig "$kubeconfig" --context "$stack")');
+    expect(plans.run).toContain('echo "disruption=$disruption" >> "$GITHUB_OUTPUT"');
+    expect(plans.run).toContain('rm -f "$kubeconfig"');
+    const gate = job.steps.find((s) => s.if?.includes("steps.plans.outputs.disruption == '1'"));
+    expect(gate?.if).toContain("!contains(github.event.pull_request.labels.*.name, 'kubeherd/accept-disruption')");
+    expect(gate?.run).toContain("exit 1");
+    expect((workflow.on as { pull_request: { types: string[] } }).pull_request.types).toEqual(expect.arrayContaining(["labeled", "unlabeled", "synchronize"]));
   });
 
   it("previews dev and prod with pulumi/actions", () => {

@@ -1,0 +1,91 @@
+/**
+ * `npm run status -- --stack NAME [--kubeconfig FILE] [--context NAME] [--watch] [--format text|json]`
+ *
+ * Each node of the stack, in rollout order, against the pins and `os.release`: Ready, kubelet, container runtime,
+ * OS image, cordoned (and whether by kubeherd), and a summary line. `--watch` redraws on every change of a Node
+ * (a watch, not polling), with a progress bar, until Ctrl-C. Read-only. Exit 2 with one line when the stack is
+ * invalid or the cluster cannot be read.
+ */
+import { parseArgs } from "node:util";
+import { formatProblem } from "../config/problems";
+import { systemClock } from "../kube/clock";
+import { status, watchStatus, type StackStatus } from "../kube/status";
+import { describeFailure, openCluster } from "./cluster-access";
+import { loadStack, stackFilePath } from "./stack";
+import { statusText } from "./status-text";
+
+const USAGE = "usage: npm run status -- --stack NAME [--kubeconfig FILE] [--context NAME] [--watch] [--format text|json]";
+
+export interface StatusOptions {
+  stack: string;
+  dir: string;
+  kubeconfig?: string;
+  context?: string;
+  env?: NodeJS.ProcessEnv;
+  format: "text" | "json";
+  /** Given: follow the cluster until it aborts, calling `print` with each frame. */
+  watch?: { signal: AbortSignal; clearScreen: boolean };
+  print: (text: string) => void;
+  error: (line: string) => void;
+}
+
+export async function runStatus(opts: StatusOptions): Promise<0 | 2> {
+  const loaded = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir);
+  for (const p of loaded.problems) opts.error(formatProblem(p));
+  if (!loaded.config || loaded.problems.some((p) => p.severity === "error")) return 2;
+  const access = openCluster(opts.kubeconfig, opts.env, opts.context);
+  if ("error" in access) {
+    opts.error(access.error);
+    return 2;
+  }
+  const render = (s: StackStatus) => (opts.format === "json" ? JSON.stringify(s) : statusText(s, { bar: opts.watch !== undefined }));
+  try {
+    if (!opts.watch) {
+      opts.print(opts.format === "json" ? JSON.stringify(await status(access.client, opts.stack, loaded.config), null, 2) : render(await status(access.client, opts.stack, loaded.config)));
+      return 0;
+    }
+    const { signal, clearScreen } = opts.watch;
+    await watchStatus(access.client, systemClock, opts.stack, loaded.config, (s) => opts.print(`${clearScreen && opts.format === "text" ? "\x1b[H\x1b[2J" : ""}${render(s)}`), signal);
+    return 0;
+  } catch (err) {
+    opts.error(describeFailure(err, access.server));
+    return 2;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: { stack?: string; kubeconfig?: string; context?: string; watch?: boolean; format?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, kubeconfig: { type: "string" }, context: { type: "string" }, watch: { type: "boolean", default: false }, format: { type: "string", default: "text" } } }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!values.stack) {
+    console.error(`--stack is required\n${USAGE}`);
+    return 2;
+  }
+  if (values.format !== "text" && values.format !== "json") {
+    console.error(`--format must be text or json\n${USAGE}`);
+    return 2;
+  }
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  if (values.watch) process.once("SIGINT", onSigint);
+  try {
+    return await runStatus({
+      stack: values.stack,
+      dir: process.cwd(),
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      format: values.format,
+      watch: values.watch ? { signal: stop.signal, clearScreen: process.stdout.isTTY === true } : undefined,
+      print: (text) => console.log(text),
+      error: (line) => console.error(line),
+    });
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { livePreview } from "../../components/kube/live";
+import { status } from "../../components/kube/status";
+import { readOnly } from "../../components/kube/readOnly";
+import { planRollout } from "../../components/rollout/plan";
+import { currentConfig } from "../fixtures/config";
+import { REPO_DIR } from "../fixtures/stackfiles";
+import { clock, startApi } from "./harness";
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const role = parseAllDocuments(readFileSync(join(REPO_DIR, "rbac", "kubeherd-preview.yaml"), "utf8"))
+  .map((d) => d.toJSON() as { kind: string; rules?: Rule[] })
+  .find((d) => d.kind === "ClusterRole")!;
+
+/** `/apis/apps/v1/replicasets` → ["apps", "replicasets"]; `/api/v1/pods` → ["", "pods"]. */
+const groupAndResource = (path: string) => {
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)\/([a-z]+)$/.exec(path)!;
+  return [m[1] ?? "", m[2]] as const;
+};
+
+describe("the read-only ClusterRole the README gives for the live preview and status", () => {
+  it("grants only get, list and watch", () => {
+    for (const rule of role.rules!) expect(rule.verbs.sort()).toEqual(["get", "list", "watch"]);
+  });
+
+  it("covers every collection the preview and status read", async () => {
+    const h = await startApi();
+    for (const n of ["cp-1", "cp-2", "storage-1"]) h.api.cluster.addNode(n);
+    const base = currentConfig({ versions: { kubernetes: "1.30.1", kubeadm: "1.30.1-1.1", kubelet: "1.30.1-1.1", kubectl: "1.30.1-1.1" } });
+    const config = currentConfig();
+    await livePreview(readOnly(h.client), planRollout({ stack: "t", base, target: config, region: "eu-west-1" }), config, clock);
+    await status(readOnly(h.client), "t", config);
+    const read = new Set(h.api.requests.map((r) => groupAndResource(r.path).join("/")));
+    expect(read.size).toBeGreaterThanOrEqual(6);
+    for (const entry of read) {
+      const [group, resource] = entry.split("/");
+      expect(role.rules!.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource)), entry).toBe(true);
+    }
+  });
+});
