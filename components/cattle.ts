@@ -73,7 +73,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
       after = batchGate(`${name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.gateTrigger, parent: this });
     }
     this.lastGate = after;
-    this.nodeNames = nodes.map((n) => n.node);
+    this.nodeNames = args.batches.flatMap((b) => b.nodes);
 
     this.registerOutputs({
       launchTemplateId: this.launchTemplate.id,

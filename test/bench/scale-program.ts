@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { readStackFile } from "../../components/config/stackfile";
-import { settle, useMocks } from "../fixtures/mocks";
+import type * as pulumi from "@pulumi/pulumi";
+import { settle, useMocks, valueOf } from "../fixtures/mocks";
 import { REPO_DIR } from "../fixtures/stackfiles";
 
 const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----" };
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   const registered = useMocks("dev", config, Object.keys(SECRETS));
   const start = performance.now();
   const program = ((await import("../../index")) as unknown as { default: () => Promise<unknown> }).default;
-  await program();
+  const exports = (await program()) as { rolledOut: pulumi.Output<unknown> };
+  await valueOf(exports.rolledOut);
   await settle();
   const seconds = (performance.now() - start) / 1000;
   const nodes = registered.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "command:remote:Command").length;

@@ -31,6 +31,8 @@ async function runProgram(config: Record<string, string>): Promise<{ registered:
   const registered = useMocks("dev", config, Object.keys(SECRETS));
   vi.resetModules();
   const exports = await (await loadProgram())();
+  // Nodes register batch after batch behind their gates: rolledOut resolves once every node has.
+  await valueOf(exports.rolledOut as Output<unknown>);
   await settle();
   return { registered, exports };
 }
@@ -207,6 +209,7 @@ describe("the prod stack under mocks: the promotion gate", () => {
   it("builds prod once dev has rolled the pins out", async () => {
     const { registered, result } = await run(prodWithDevPins(), { rolledOut: rolledOutOf(devConfig()) });
     const exports = await result;
+    await valueOf(exports.rolledOut as Output<unknown>);
     await settle();
     expect(exports.rolloutOrder).toEqual(["prod-cp-1", "prod-cp-2", "prod-cp-3", "workers-0", "workers-1", "workers-2", "workers-3", "workers-4", "workers-5", "prod-storage-1", "prod-storage-2"]);
     expect(byType(registered, "command:remote:Command")[0].inputs.triggers).toContain("kubelet=1.33.5-1.1");
