@@ -1,5 +1,5 @@
 /**
- * A cattle pool: EC2 instances made from the pool's pinned launch template, replaced one at a time on a bump
+ * A cattle pool: EC2 instances made from the pool's pinned launch template, replaced batch by batch on a bump
  * (DESIGN.md "Rollout semantics", FACTS.md §1–2). The component only declares resources; what changes and in which
  * order comes from `cattleNodes` (rollout/nodes.ts), which the planner uses too.
  */

@@ -93,7 +93,7 @@ function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => str
     problems.push(error(at("ssh"), "a pets pool needs SSH settings: at least ssh: {} (user ubuntu, key from the secret kubeherd:sshPrivateKey)"));
   }
   if (pool.rollout.strategy === "surge") {
-    problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place, one at a time"));
+    problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place"));
   }
   return problems;
 }

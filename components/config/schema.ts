@@ -119,8 +119,8 @@ export const budgetSchema = z.union([z.number(), z.string()]).superRefine((value
 });
 
 export const rolloutSchema = z.strictObject({
-  /** Cattle only. `rolling`: drain, terminate, launch, wait, one node at a time. `surge`: launch all new nodes
-   * first (one at a time), then drain and terminate the old ones. @default "rolling" */
+  /** Cattle only. `rolling`: drain, terminate, launch, wait, batch by batch (`maxUnavailable`). `surge`: launch all new nodes
+   * first (`maxSurge` at a time), then drain and terminate the old ones. @default "rolling" */
   strategy: z.enum(["rolling", "surge"]).default("rolling"),
   /** Allow `rolling` on a pool of one node (capacity drops to zero during its replacement). @default false */
   allowZeroCapacity: z.boolean().default(false),
