@@ -57,11 +57,14 @@ export function engineActions(lines: string[], modes: Map<string, NodeMode>): st
 /** The planner's steps in the same `<node>:<action>` form. */
 export const planActions = (steps: Step[]): string[] => steps.map((s) => `${s.node}:${s.action}`);
 
-/** Raw log lines where a cattle node's `terminate` is not directly followed by its `forget` (its afterDelete hook). */
+/** Raw log lines where a cattle node's `terminate` is not followed by its `forget` (its afterDelete hook) before
+ *  anything else happens to that node (the nodes of a batch interleave, so another node's line may come between). */
 export function unforgottenTerminations(lines: string[]): string[] {
   return lines.filter((line, i) => {
     const { node, event } = parseLine(line);
-    return event === "terminate" && lines[i + 1] !== `${node}:forget`;
+    if (event !== "terminate") return false;
+    const next = lines.slice(i + 1).find((l) => parseLine(l).node === node);
+    return next !== `${node}:forget`;
   });
 }
 

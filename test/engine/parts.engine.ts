@@ -40,9 +40,9 @@ describe("reading the engine log as plan steps", () => {
     expect(modes.get("storage-1")).toBe("pets");
   });
 
-  it("finds a terminate whose afterDelete hook did not follow it at once", () => {
-    const lines = ["workers-2:drain", "workers-2:terminate", "batch-1:drain", "workers-2:forget", "workers-1:terminate", "workers-1:forget"];
-    expect(unforgottenTerminations(lines)).toEqual(["workers-2:terminate"]);
+  it("finds a terminate whose afterDelete hook did not follow it before anything else happened to the node", () => {
+    const lines = ["workers-2:drain", "workers-2:terminate", "workers-2:launch", "workers-2:forget", "workers-1:terminate", "workers-0:terminate", "workers-1:forget", "workers-0:forget", "workers-3:terminate"];
+    expect(unforgottenTerminations(lines)).toEqual(["workers-2:terminate", "workers-3:terminate"]);
   });
 });
 
