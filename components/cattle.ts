@@ -1,5 +1,5 @@
 /**
- * A cattle pool: EC2 instances made from the pool's pinned launch template, replaced one at a time on a bump
+ * A cattle pool: EC2 instances made from the pool's pinned launch template, replaced batch by batch on a bump
  * (DESIGN.md "Rollout semantics", FACTS.md §1–2). The component only declares resources; what changes and in which
  * order comes from `cattleNodes` (rollout/nodes.ts), which the planner uses too.
  */
@@ -9,7 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig } from "./config/schema";
 import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
 import { nodeTags, pinnedTemplate } from "./launch-template";
-import { cattleNodeOptions } from "./node-options";
+import { batchGate, cattleNodeOptions } from "./node-options";
+import type { Batch } from "./rollout/batches";
 import { cattleNodes, nodeExpectations } from "./rollout/nodes";
 
 export interface CattlePoolArgs {
@@ -18,8 +19,12 @@ export interface CattlePoolArgs {
   region: string;
   kmsKey: aws.kms.Key;
   provider: k8s.Provider;
-  /** Every node before this pool's in the rollout: each of this pool's nodes waits for all of them. */
-  earlier: readonly pulumi.Resource[];
+  /** This pool's batches (components/rollout/batches.ts), in rollout order. */
+  batches: readonly Batch[];
+  /** The gate after the previous pool's last batch; none when this pool goes first. */
+  after?: pulumi.Resource;
+  /** The gates' replacement trigger (`gateTrigger`). */
+  gateTrigger: string;
   /** Milliseconds since the epoch, for the join token's rotation. */
   now: number;
 }
@@ -28,6 +33,8 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
   readonly instances: aws.ec2.Instance[] = [];
   readonly launchTemplate: aws.ec2.LaunchTemplate;
   readonly nodeNames: string[];
+  /** The gate after this pool's last batch. */
+  readonly lastGate?: pulumi.Resource;
 
   constructor(name: string, args: CattlePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:CattlePool", name, {}, opts);
@@ -35,34 +42,38 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     const nodes = cattleNodes(config, pool, args.region);
     const expect = nodeExpectations(config);
 
-    const { join, launchTemplate } = pinnedTemplate(name, {
+    const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType, securityGroups: pool.securityGroups, userData: nodes[0].userData,
       region: args.region, kmsKey: args.kmsKey, provider: args.provider, now: args.now,
     }, this);
     this.launchTemplate = launchTemplate;
 
-    for (const node of nodes) {
-      registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, index: args.earlier.length + node.index });
-      const instance = new aws.ec2.Instance(node.node, {
-        launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
-        subnetId: node.subnet,
-        tags: nodeTags(config, pool.name, node.node),
-      }, {
-        parent: this,
-        ...cattleNodeOptions({
-          strategy: pool.rollout.strategy,
-          fingerprint: node.fingerprint,
-          earlier: [...args.earlier, ...this.instances],
-          hooks: nodeHooks,
-          needs: [join],
-        }),
-      });
-      pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
-        registerNodeIdentity(node.node, { instanceId, privateDns, privateIp }),
-      );
-      this.instances.push(instance);
+    let after = args.after;
+    for (const batch of args.batches) {
+      const members: aws.ec2.Instance[] = [];
+      for (const name of batch.nodes) {
+        const node = nodes.find((n) => n.node === name);
+        if (!node) throw new Error(`batch ${batch.number} names ${name}, which is not a node of pool ${pool.name}`);
+        registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number });
+        const instance = new aws.ec2.Instance(node.node, {
+          launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
+          subnetId: node.subnet,
+          tags: nodeTags(config, pool.name, node.node),
+        }, {
+          parent: this,
+          // The join token is the launch template's dependency (launch-template.ts): one edge per node fewer.
+          ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks: nodeHooks }),
+        });
+        pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
+          registerNodeIdentity(node.node, { instanceId, privateDns, privateIp }),
+        );
+        members.push(instance);
+      }
+      this.instances.push(...members);
+      after = batchGate(`${name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.gateTrigger, parent: this });
     }
-    this.nodeNames = nodes.map((n) => n.node);
+    this.lastGate = after;
+    this.nodeNames = args.batches.flatMap((b) => b.nodes);
 
     this.registerOutputs({
       launchTemplateId: this.launchTemplate.id,

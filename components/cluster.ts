@@ -1,6 +1,6 @@
 /**
- * The cluster: its pools in rollout order (control plane first, then workers in config order), each pool's first
- * node chained after the previous pool's last node, so one node changes at a time across the whole cluster.
+ * The cluster: its pools in rollout order (control plane first, then workers in config order), batch after batch
+ * (components/rollout/batches.ts), each pool's first batch behind the gate of the previous pool's last batch.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CattlePoolComponent } from "./cattle";
 import { sshSchema, type KubeherdConfig } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
+import { gateTrigger, rolloutBatches } from "./rollout/batches";
 import { pinList, poolsInRolloutOrder } from "./rollout/nodes";
 
 export interface KubeherdClusterArgs {
@@ -50,11 +51,15 @@ export class KubeherdCluster extends pulumi.ComponentResource {
         }, { parent: this })
       : undefined;
     const pins = Object.fromEntries(pinList(config));
+    const batches = rolloutBatches(config);
+    const trigger = gateTrigger(config, args.region);
+    let after: pulumi.Resource | undefined;
 
     for (const pool of poolsInRolloutOrder(config)) {
-      const earlier = [...this.nodes];
+      const order = { batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger };
       if (pool.mode === "cattle") {
-        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, earlier, now: args.now }, { parent: this });
+        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, ...order, now: args.now }, { parent: this });
+        after = c.lastGate ?? after;
         this.nodes.push(...c.instances);
         this.pools[pool.name] = {
           mode: "cattle", role: pool.role, pins, nodes: c.nodeNames,
@@ -63,7 +68,8 @@ export class KubeherdCluster extends pulumi.ComponentResource {
       } else {
         const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
         const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], earlier, ec2 }, { parent: this });
+        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2 }, { parent: this });
+        after = p.lastGate ?? after;
         this.nodes.push(...p.commands);
         this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };
       }

@@ -18,6 +18,9 @@ export interface PoolLaunchTemplateArgs {
   securityGroups: string[];
   userData: string;
   joinParameterArn: pulumi.Input<string>;
+  /** The pool's join parameter: a node boots from the template only once the parameter holds the token, so the
+   *  template (which every node takes as an input) depends on it, and the nodes need no edge of their own to it. */
+  joinParameter: pulumi.Resource;
   kmsKeyArn: pulumi.Input<string>;
   /** The region of the SSM parameter: the key may only be used through SSM there. */
   region: string;
@@ -66,7 +69,7 @@ export class PoolLaunchTemplate extends pulumi.ComponentResource {
       blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" } }],
       // Tags on the template itself, not tagSpecifications: a tag change must not make a new version (and so new nodes).
       tags: { ...tags, ...Object.fromEntries(args.pins.map(([pkg, v]) => [`kubeherd:pin:${pkg}`, v])) },
-    }, { parent: this });
+    }, { parent: this, dependsOn: [args.joinParameter] });
 
     this.registerOutputs({ launchTemplateId: this.launchTemplate.id, latestVersion: this.launchTemplate.latestVersion });
   }
@@ -100,6 +103,7 @@ export function pinnedTemplate(name: string, args: PinnedTemplateArgs, parent: p
     securityGroups: args.securityGroups,
     userData: args.userData,
     joinParameterArn: join.parameter.arn,
+    joinParameter: join.parameter,
     kmsKeyArn: args.kmsKey.arn,
     region: args.region,
     pins: pinList(config),

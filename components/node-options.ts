@@ -1,13 +1,24 @@
 /**
- * The resource options of a node, in one place for both pool components (and the engine suite, which runs them
- * through the real Pulumi engine): these options are what makes `pulumi up` take the planner's order.
+ * The resource options of a node and the gates between batches, in one place for both pool components (and the
+ * engine suite, which runs them through the real Pulumi engine): these are what make `pulumi up` take the planner's
+ * order (components/rollout/batches.ts), with a graph that grows linearly in the number of nodes.
  *
- * Every node depends on every node before it in the rollout, not only on the previous one. The chain alone orders
- * creates, but the engine schedules deferred deletes (surge replacements, removed nodes) by the old graph's edges
- * between the deleted resources themselves: a chain that passes through a node that is not deleted (an unchanged
- * pets node between two cattle pools) would let two pools' deletes run at once.
+ * Between two batches stands a gate, a `pulumi.Stash` (built into the engine: no provider, no cloud call) that
+ * depends on every node of its batch and on the gate before it; every node of the next batch depends on the gate
+ * alone. So:
+ *
+ * - creates: the SDK registers a node only once its gate's registration returned, which waits for every node of
+ *   the batch before, whose registrations return after their `afterCreate` hooks (FACTS.md §1). Nodes of one batch
+ *   depend on nothing of each other and change at once.
+ * - deferred deletes (surge replacements, removed nodes and pools) are scheduled in rounds by the direct edges
+ *   among the resources deleted in the same update. The gates' `replacementTrigger` (`gateTrigger`) changes in every
+ *   update that can delete nodes at the end, so the old gates are deleted too, and the chain
+ *   node → gate → gate → … → node between any two old nodes consists of deleted resources: the rounds go batch by
+ *   batch, last first, even across an unchanged pets pool.
+ * - stored edges: two per node (to its gate, from the next gate) and one per gate (to the gate before), where
+ *   "every node depends on every node before it" stored n(n-1)/2.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 export interface NodeHooks {
   drain: pulumi.ResourceHook;
@@ -19,14 +30,13 @@ export interface NodeHooks {
 export function cattleNodeOptions(args: {
   strategy: "rolling" | "surge";
   fingerprint: string;
-  earlier: readonly pulumi.Resource[];
+  /** The gate after the previous batch; none for the cluster's first batch. */
+  after?: pulumi.Resource;
   hooks: NodeHooks;
-  /** What the node needs before it boots (its pool's join token), not part of the rollout order. */
-  needs?: readonly pulumi.Resource[];
 }): pulumi.CustomResourceOptions {
   return {
     // Never another node's outputs as inputs: that would pull dependents into an early delete (FACTS.md §1).
-    dependsOn: [...(args.needs ?? []), ...args.earlier],
+    dependsOn: args.after ? [args.after] : [],
     deleteBeforeReplace: args.strategy === "rolling",
     replacementTrigger: args.fingerprint,
     hooks: { beforeDelete: [args.hooks.drain], afterCreate: [args.hooks.ready], afterDelete: [args.hooks.forget] },
@@ -34,9 +44,31 @@ export function cattleNodeOptions(args: {
 }
 
 /** A pets node's converge command: re-created when its triggers change, drained before and waited for after. */
-export function petsNodeOptions(args: { earlier: readonly pulumi.Resource[]; hooks: NodeHooks }): pulumi.CustomResourceOptions {
+export function petsNodeOptions(args: { after?: pulumi.Resource; hooks: NodeHooks }): pulumi.CustomResourceOptions {
   return {
-    dependsOn: [...args.earlier],
+    dependsOn: args.after ? [args.after] : [],
     hooks: { beforeCreate: [args.hooks.drain], afterCreate: [args.hooks.ready] },
   };
+}
+
+export interface BatchGateArgs {
+  /** The batch's number across the cluster and its nodes' plan names (kept in the state, for people reading it). */
+  batch: number;
+  nodes: string[];
+  /** The batch's node resources. */
+  resources: readonly pulumi.Resource[];
+  /** The gate after the previous batch. */
+  previous?: pulumi.Resource;
+  /** `gateTrigger(config, region)` (components/rollout/batches.ts). */
+  trigger: string;
+  parent: pulumi.Resource;
+}
+
+/** The gate after a batch: the next batch's nodes depend on it alone. */
+export function batchGate(name: string, args: BatchGateArgs): pulumi.Stash {
+  return new pulumi.Stash(name, { input: { batch: args.batch, nodes: args.nodes } }, {
+    parent: args.parent,
+    dependsOn: [...(args.previous ? [args.previous] : []), ...args.resources],
+    replacementTrigger: args.trigger,
+  });
 }

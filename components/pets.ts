@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
 import { nodeTags, pinnedTemplate } from "./launch-template";
-import { petsNodeOptions } from "./node-options";
+import { batchGate, petsNodeOptions } from "./node-options";
+import type { Batch } from "./rollout/batches";
 import { cattleUserData } from "./scripts/userdata";
 import { joinParameterName, nodeExpectations, petsNodes, rootCommand } from "./rollout/nodes";
 
@@ -20,8 +21,12 @@ export interface PetsPoolArgs {
   pool: PetsPool;
   /** The pool's SSH private key (a secret). */
   privateKey: pulumi.Input<string>;
-  /** Every node before this pool's in the rollout: each of this pool's nodes waits for all of them. */
-  earlier: readonly pulumi.Resource[];
+  /** This pool's batches (components/rollout/batches.ts), in rollout order. */
+  batches: readonly Batch[];
+  /** The gate after the previous pool's last batch; none when this pool goes first. */
+  after?: pulumi.Resource;
+  /** The gates' replacement trigger (`gateTrigger`). */
+  gateTrigger: string;
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -30,6 +35,8 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
   readonly commands: command.remote.Command[] = [];
   readonly instances: aws.ec2.Instance[] = [];
   readonly nodeNames: string[];
+  /** The gate after this pool's last batch. */
+  readonly lastGate?: pulumi.Resource;
 
   constructor(name: string, args: PetsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:PetsPool", name, {}, opts);
@@ -41,41 +48,51 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
     if (hosts) this.instances.push(...hosts);
 
-    nodes.forEach((node, i) => {
-      const resourceName = `${name}-${node.node}`;
-      const instance = hosts?.[i];
-      const context = {
-        pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
-        osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, index: args.earlier.length + i,
-      };
-      if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
-      else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
+    let after = args.after;
+    for (const batch of args.batches) {
+      const members: command.remote.Command[] = [];
+      for (const nodeName of batch.nodes) {
+        const i = nodes.findIndex((n) => n.node === nodeName);
+        if (i < 0) throw new Error(`batch ${batch.number} names ${nodeName}, which is not a node of pool ${pool.name}`);
+        const node = nodes[i];
+        const resourceName = `${name}-${node.node}`;
+        const instance = hosts?.[i];
+        const context = {
+          pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
+          osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
+        };
+        if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
+        else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
 
-      const cmd = new command.remote.Command(resourceName, {
-        connection: {
-          host: instance ? instance.privateIp : (node.host as string),
-          port: ssh.port,
-          user: ssh.user,
-          privateKey: args.privateKey,
-          ...(node.hostKey ? { hostKey: node.hostKey } : {}),
-          // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
-          perDialTimeout: 10,
-          dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
-        },
-        create: rootCommand(node.script, ssh.user),
-        // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
-        update: "true",
-        triggers: node.triggers,
-        logging: command.remote.Logging.None,
-      }, {
-        parent: this,
-        // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
-        additionalSecretOutputs: ["stdout", "stderr"],
-        ...petsNodeOptions({ earlier: [...args.earlier, ...this.commands], hooks: nodeHooks }),
-      });
-      this.commands.push(cmd);
-    });
-    this.nodeNames = nodes.map((n) => n.node);
+        const cmd = new command.remote.Command(resourceName, {
+          connection: {
+            host: instance ? instance.privateIp : (node.host as string),
+            port: ssh.port,
+            user: ssh.user,
+            privateKey: args.privateKey,
+            ...(node.hostKey ? { hostKey: node.hostKey } : {}),
+            // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
+            perDialTimeout: 10,
+            dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
+          },
+          create: rootCommand(node.script, ssh.user),
+          // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
+          update: "true",
+          triggers: node.triggers,
+          logging: command.remote.Logging.None,
+        }, {
+          parent: this,
+          // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
+          additionalSecretOutputs: ["stdout", "stderr"],
+          ...petsNodeOptions({ after, hooks: nodeHooks }),
+        });
+        members.push(cmd);
+      }
+      this.commands.push(...members);
+      after = batchGate(`${name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.gateTrigger, parent: this });
+    }
+    this.lastGate = after;
+    this.nodeNames = args.batches.flatMap((b) => b.nodes);
     this.registerOutputs({ nodes: this.nodeNames });
   }
 
@@ -83,7 +100,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
   /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
   private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): aws.ec2.Instance[] {
     const { config, pool } = args;
-    const { join, launchTemplate } = pinnedTemplate(name, {
+    const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType as string, securityGroups: pool.securityGroups ?? [],
       userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
       region: ec2.region, kmsKey: ec2.kmsKey, provider: ec2.provider, now: ec2.now,
@@ -93,6 +110,6 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       subnetId: subnets[i % subnets.length],
       tags: nodeTags(config, pool.name, node),
-    }, { parent: this, dependsOn: [join], ignoreChanges: ["launchTemplate", "ami", "userData", "instanceType"] }));
+    }, { parent: this, ignoreChanges: ["launchTemplate", "ami", "userData", "instanceType"] }));
   }
 }

@@ -9,6 +9,7 @@ export function planJson(plan: Plan): string {
     ...(s.script !== undefined ? { script: s.script } : {}),
     ...(s.userData !== undefined ? { userData: s.userData } : {}),
     ...(s.note !== undefined ? { note: s.note } : {}),
+    batch: s.batch,
   }));
   return JSON.stringify({ stack: plan.stack, changes: plan.changes, steps, pools: plan.pools, warnings: plan.warnings }, null, 2);
 }
@@ -20,7 +21,30 @@ export function poolLine(p: Plan["pools"][number]): string {
   if (p.changedNodes) what.push(p.mode === "cattle" ? `${p.changedNodes} replaced (${p.strategy})` : `${p.changedNodes} upgraded in place`);
   if (p.addedNodes) what.push(p.mode === "cattle" ? `${p.addedNodes} launched` : `${p.addedNodes} adopted`);
   if (p.removedNodes) what.push(`${p.removedNodes} removed`);
-  return what.length ? what.join(", ") : "no change";
+  if (what.length === 0) return "no change";
+  what.push(p.batchSize === 1 ? `${p.batches} batch${p.batches === 1 ? "" : "es"}, one node at a time` : `${p.batches} batch${p.batches === 1 ? "" : "es"} of up to ${p.batchSize} nodes`);
+  if (p.window) what.push(`window ${p.window}`);
+  return what.join(", ");
+}
+
+/** Consecutive steps of one batch. */
+export function batchesOf(steps: readonly Step[]): { batch: number; steps: Step[]; first: number }[] {
+  const out: { batch: number; steps: Step[]; first: number }[] = [];
+  steps.forEach((s, i) => {
+    const last = out[out.length - 1];
+    if (last && last.batch === s.batch) last.steps.push(s);
+    else out.push({ batch: s.batch, steps: [s], first: i });
+  });
+  return out;
+}
+
+/** `batch 4: workers, 3 nodes at once (zone subnet-…)` */
+export function batchTitle(steps: readonly Step[]): string {
+  const nodes = [...new Set(steps.map((s) => s.node))];
+  const pools = [...new Set(steps.map((s) => s.pool))].join(", ");
+  const at = nodes.length === 1 ? `${nodes.length} node` : `${nodes.length} nodes at once`;
+  const notes = [...new Set(steps.map((s) => s.note).filter((n): n is string => n !== undefined && /end of the update/.test(n)))];
+  return `batch ${steps[0].batch}: ${pools}, ${at}${notes.length ? ` (at the end of the update)` : ""}`;
 }
 
 function stepDetail(s: Step): string {
@@ -45,7 +69,10 @@ export function planText(plan: Plan, base?: string): string {
   for (const p of plan.pools) out.push(`  ${p.pool.padEnd(16)} ${p.role.padEnd(13)} ${p.mode.padEnd(6)} ${String(p.nodes).padStart(3)} nodes  ${poolLine(p)}`);
   out.push("", "Steps:");
   if (plan.steps.length === 0) out.push("  none: nothing on the nodes changes");
-  plan.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(3)}. ${`${s.pool}/${s.node}`.padEnd(28)} ${s.action.padEnd(10)}${stepDetail(s)}`.trimEnd()));
+  for (const b of batchesOf(plan.steps)) {
+    out.push(`  ${batchTitle(b.steps)}`);
+    b.steps.forEach((s, k) => out.push(`  ${String(b.first + k + 1).padStart(3)}. ${`${s.pool}/${s.node}`.padEnd(28)} ${s.action.padEnd(10)}${stepDetail(s)}`.trimEnd()));
+  }
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   if (plan.steps.some((s) => s.script !== undefined || s.userData !== undefined)) {
     out.push("", "Scripts and user data are printed in full by --format json and --format markdown.");

@@ -10,7 +10,7 @@
  */
 import { unifiedDiff } from "../promotion/file-diff";
 import type { Plan, Step } from "../rollout/plan";
-import { poolLine } from "./format";
+import { batchTitle, poolLine } from "./format";
 
 const cell = (v: unknown) => (v === null || v === undefined ? "_unset_" : `\`${String(v).replace(/\|/g, "\\|")}\``);
 
@@ -27,6 +27,7 @@ const indent = (text: string) => text.split("\n").map((l) => (l ? `   ${l}` : l)
 interface Visit {
   pool: string;
   node: string;
+  batch: number;
   /** Index of the visit's first step in plan.steps. */
   first: number;
   steps: Step[];
@@ -36,18 +37,27 @@ function visitsOf(steps: Step[]): Visit[] {
   const visits: Visit[] = [];
   steps.forEach((s, i) => {
     const last = visits[visits.length - 1];
-    if (last && last.pool === s.pool && last.node === s.node) last.steps.push(s);
-    else visits.push({ pool: s.pool, node: s.node, first: i, steps: [s] });
+    if (last && last.pool === s.pool && last.node === s.node && last.batch === s.batch) last.steps.push(s);
+    else visits.push({ pool: s.pool, node: s.node, batch: s.batch, first: i, steps: [s] });
   });
   return visits;
 }
 
+/** One box per batch holding its nodes' visits (they change at once); an arrow from each batch to the next. */
 function mermaid(visits: Visit[]): string {
   const lines = ["flowchart TD"];
+  let previous: string | undefined;
   visits.forEach((v, i) => {
-    lines.push(`  v${i + 1}["${i + 1}. ${v.pool}/${v.node}: ${v.steps.map((s) => s.action).join(" → ")}"]`);
-    if (i > 0) lines.push(`  v${i} --> v${i + 1}`);
+    const box = `b${v.batch}`;
+    if (box !== previous) {
+      if (previous) lines.push("  end", `  ${previous} --> ${box}`);
+      const title = batchTitle(visits.filter((o) => o.batch === v.batch).flatMap((o) => o.steps));
+      lines.push(`  subgraph ${box}["${title}"]`);
+      previous = box;
+    }
+    lines.push(`    v${i + 1}["${i + 1}. ${v.pool}/${v.node}: ${v.steps.map((s) => s.action).join(" → ")}"]`);
   });
+  if (previous) lines.push("  end");
   return lines.join("\n");
 }
 
@@ -82,7 +92,8 @@ function stepLines(visits: Visit[]): string[] {
   const out: string[] = [];
   const shown: Shown[] = [];
   visits.forEach((v, i) => {
-    out.push("", `#### ${i + 1}. \`${v.pool}/${v.node}\``, "");
+    if (i === 0 || visits[i - 1].batch !== v.batch) out.push("", `#### ${capitalized(batchTitle(visits.filter((o) => o.batch === v.batch).flatMap((o) => o.steps)))}`);
+    out.push("", `##### ${i + 1}. \`${v.pool}/${v.node}\``, "");
     v.steps.forEach((s, k) => {
       const number = v.first + k + 1;
       out.push(`${number}. \`${s.action}\`${s.note ? ` — ${s.note}` : ""}`);
@@ -103,6 +114,8 @@ function nodeCounts(plan: Plan): { touched: number; removed: number } {
   return { touched, removed: plan.pools.reduce((n, p) => n + p.removedNodes, 0) + gonePools.size };
 }
 
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 export function planMarkdown(plan: Plan, base?: string): string {
   const out: string[] = [`## kubeherd plan: \`${plan.stack}\`${base ? ` from \`${base}\`` : " (first deployment)"}`, ""];
   const drains = plan.steps.filter((s) => s.action === "drain").length;
@@ -111,7 +124,7 @@ export function planMarkdown(plan: Plan, base?: string): string {
   const leaving = removed > 0 ? `, ${removed} removed` : "";
   out.push(
     drains > 0
-      ? `**Disruptive**: ${touched} of ${nodes} nodes change${leaving}, ${drains} drain(s), one node at a time.`
+      ? `**Disruptive**: ${touched} of ${nodes} nodes change${leaving}, ${drains} drain(s), in ${new Set(plan.steps.map((s) => s.batch)).size} batch(es); the next batch starts once the whole batch before it is back.`
       : touched + removed > 0
         ? `**Not disruptive**: ${touched} of ${nodes} nodes change${leaving}, no node is drained.`
         : "**Not disruptive**: no node changes.",
@@ -127,7 +140,7 @@ export function planMarkdown(plan: Plan, base?: string): string {
 
   out.push("", "### Pools, in rollout order", "", "| pool | role | mode | nodes | effect | disruptive |", "|---|---|---|---|---|---|");
   for (const p of plan.pools) {
-    out.push(`| ${p.pool} | ${p.role} | ${p.mode}${p.strategy ? ` (${p.strategy})` : ""} | ${p.nodes} | ${poolLine(p)} | ${p.changedNodes + p.removedNodes > 0 ? "yes" : "no"} |`);
+    out.push(`| ${p.pool} | ${p.role} | ${p.mode}${p.strategy ? ` (${p.strategy})` : ""} | ${p.nodes} | ${poolLine(p).replace(/\|/g, "\\|")} | ${p.changedNodes + p.removedNodes > 0 ? "yes" : "no"} |`);
   }
 
   const visits = visitsOf(plan.steps);

@@ -51,3 +51,12 @@ export const AMI = /^ami-[0-9a-f]{8,17}$/;
 export const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 export const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+/** A time of day, 24 h: `22:00`. */
+export const CLOCK_TIME = /^(?:[01][0-9]|2[0-3]):[0-5][0-9]$/;
+
+/** A percentage from 1% to 100%: `10%`. */
+export const PERCENTAGE = /^(?:100|[1-9][0-9]?)%$/;
+
+/** A zone name: an availability zone (`eu-west-1a`) or a rack label. */
+export const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

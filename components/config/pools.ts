@@ -1,6 +1,7 @@
 /** Rules about the shape of `kubeherd:pools` that one pool's schema cannot see. */
 import { error, warning, configKey, type Problem } from "./problems";
-import type { KubeherdConfig, PetsPool } from "./schema";
+import type { KubeherdConfig, PetsPool, Pool } from "./schema";
+import { budgetNodes } from "../rollout/batches";
 
 const EC2_FIELDS = ["size", "instanceType", "subnets", "securityGroups"] as const;
 
@@ -16,6 +17,7 @@ export function checkPools(config: KubeherdConfig): Problem[] {
     const first = poolNames.get(pool.name);
     if (first !== undefined) problems.push(error(at("name"), `duplicate pool name "${pool.name}" (also kubeherd:pools[${first}])`));
     else poolNames.set(pool.name, i);
+    problems.push(...checkBudgets(pool, at));
 
     if (pool.mode === "cattle") {
       if (pool.role === "control-plane") {
@@ -51,6 +53,29 @@ export function checkPools(config: KubeherdConfig): Problem[] {
   return problems;
 }
 
+/** The disruption budgets and zones of a pool (their shapes are the schema's; these rules need the whole pool). */
+function checkBudgets(pool: Pool, at: (...path: (string | number)[]) => string): Problem[] {
+  const problems: Problem[] = [];
+  const { rollout } = pool;
+  const size = pool.mode === "cattle" ? pool.size : (pool.nodes?.length ?? pool.size ?? 0);
+  const unavailable = budgetNodes(rollout.maxUnavailable, size);
+  if (pool.role === "control-plane" && unavailable > 1) {
+    problems.push(error(at("rollout", "maxUnavailable"), `${JSON.stringify(rollout.maxUnavailable)} is ${unavailable} nodes: control-plane nodes change one at a time (etcd quorum, kubeadm upgrade order); use 1`));
+  }
+  const surge = pool.mode === "cattle" && rollout.strategy === "surge";
+  if (surge && budgetNodes(rollout.maxSurge, size) > unavailable) {
+    problems.push(error(at("rollout", "maxSurge"), `${JSON.stringify(rollout.maxSurge)} is ${budgetNodes(rollout.maxSurge, size)} nodes, more than maxUnavailable (${unavailable}): a surge pool's old nodes leave at the end in the batches their replacements came up in (the engine deletes by the same graph), so raise rollout.maxUnavailable to at least that or lower maxSurge`));
+  }
+  if (!surge && rollout.maxSurge !== 1) {
+    problems.push(warning(at("rollout", "maxSurge"), "applies to cattle pools with strategy surge only; ignored here"));
+  }
+  if (rollout.byZone && pool.mode === "pets" && pool.nodes) {
+    const without = pool.nodes.filter((n) => n.zone === undefined).map((n) => n.name);
+    if (without.length > 0) problems.push(error(at("rollout", "byZone"), `needs a zone on every node; ${without.join(", ")} ${without.length === 1 ? "has" : "have"} none (set nodes[].zone)`));
+  }
+  return problems;
+}
+
 function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => string): Problem[] {
   const problems: Problem[] = [];
   const given = EC2_FIELDS.filter((f) => pool[f] !== undefined);
@@ -68,7 +93,7 @@ function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => str
     problems.push(error(at("ssh"), "a pets pool needs SSH settings: at least ssh: {} (user ubuntu, key from the secret kubeherd:sshPrivateKey)"));
   }
   if (pool.rollout.strategy === "surge") {
-    problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place, one at a time"));
+    problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place"));
   }
   return problems;
 }

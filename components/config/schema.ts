@@ -86,9 +86,41 @@ export const osSchema = z.strictObject({
   systemUpgrade: pattern(p.TOKEN, "a short label such as 2026-11").optional(),
 });
 
+/** The days a maintenance window may open on, as `rollout.window.days` names them. */
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+/** Whether the platform's Intl knows a time zone (an IANA name such as `Europe/Amsterdam`, or `UTC`). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const clockTime = pattern(p.CLOCK_TIME, "a time of day as HH:MM (24 h), such as 22:00");
+
+export const windowSchema = z.strictObject({
+  /** The days the window opens on, in the window's time zone. @default every day */
+  days: z.array(z.enum(WEEKDAYS, { message: `must be one of ${WEEKDAYS.join(", ")}` })).min(1).default([...WEEKDAYS]),
+  /** When it opens, local time. Example: `22:00`. */
+  start: clockTime,
+  /** When it closes, local time; before `start` means the next day (`22:00`–`04:00`); equal to `start`: 24 hours. */
+  end: clockTime,
+  /** IANA time zone of `start` and `end`. @default "UTC" */
+  timeZone: z.string().refine(isTimeZone, { message: "must be a time zone the platform knows, such as Europe/Amsterdam or UTC" }).default("UTC"),
+});
+
+/** A disruption budget: a count (`3`) or a percentage of the pool (`"10%"`, rounded down, at least 1 node). */
+export const budgetSchema = z.union([z.number(), z.string()]).superRefine((value, ctx) => {
+  const ok = typeof value === "number" ? Number.isInteger(value) && value >= 1 : p.PERCENTAGE.test(value);
+  if (!ok) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a budget: give a whole number of nodes from 1 (3) or a percentage from 1% to 100% ("10%")` });
+});
+
 export const rolloutSchema = z.strictObject({
-  /** Cattle only. `rolling`: drain, terminate, launch, wait, one node at a time. `surge`: launch all new nodes
-   * first (one at a time), then drain and terminate the old ones. @default "rolling" */
+  /** Cattle only. `rolling`: drain, terminate, launch, wait, batch by batch (`maxUnavailable`). `surge`: launch all new nodes
+   * first (`maxSurge` at a time), then drain and terminate the old ones. @default "rolling" */
   strategy: z.enum(["rolling", "surge"]).default("rolling"),
   /** Allow `rolling` on a pool of one node (capacity drops to zero during its replacement). @default false */
   allowZeroCapacity: z.boolean().default(false),
@@ -102,6 +134,19 @@ export const rolloutSchema = z.strictObject({
   deleteEmptyDirData: z.boolean().default(true),
   /** Delete pods no controller manages (they are not recreated). @default false: the drain refuses, naming them */
   deleteUnmanagedPods: z.boolean().default(false),
+  /** Worker pools: how many nodes change at once, a count or a percentage of the pool (rounded down, at least 1);
+   * the next batch starts once the whole batch is back. Control-plane pools: 1 only. @default 1. Example: `"10%"` */
+  maxUnavailable: budgetSchema.default(1),
+  /** Surge cattle pools: how many replacements come up at once (count or percentage). @default 1 */
+  maxSurge: budgetSchema.default(1),
+  /** A batch never spans two zones (subnets, or pets nodes' `zone`); zones go one after another, in the order of
+   * `subnets` (pets hosts: the order the nodes list their zones). @default false */
+  byZone: z.boolean().default(false),
+  /** The pool's first node goes alone, and is back and gated, before the first batch. @default false */
+  canary: z.boolean().default(false),
+  /** A node (or batch) starts only inside this window; outside it the drain refuses and `pulumi up` stops, saying
+   * when it opens. Example: `{days: [mon, tue], start: "22:00", end: "04:00", timeZone: Europe/Amsterdam}` */
+  window: windowSchema.optional(),
 });
 
 const poolBase = {
@@ -135,6 +180,8 @@ export const petsNodeSchema = z.strictObject({
   host: pattern(p.HOST, "a host name or IP address"),
   /** The host's SSH public key, pinned: `ssh-ed25519 AAAA…` (from `ssh-keyscan -t ed25519 HOST`). */
   hostKey: pattern(p.HOST_KEY, "an SSH public key such as ssh-ed25519 AAAA..."),
+  /** The host's zone (an availability zone or a rack), for `rollout.byZone`. Example: `eu-west-1a`. */
+  zone: pattern(p.ZONE, "a zone name such as eu-west-1a (letters, digits, - . _)").optional(),
 });
 
 export const sshSchema = z.strictObject({
@@ -193,6 +240,8 @@ export type CattlePool = Extract<Pool, { mode: "cattle" }>;
 export type PetsPool = Extract<Pool, { mode: "pets" }>;
 export type PetsNode = z.output<typeof petsNodeSchema>;
 export type Rollout = z.output<typeof rolloutSchema>;
+export type RolloutWindow = z.output<typeof windowSchema>;
+export type Weekday = (typeof WEEKDAYS)[number];
 export type Promotion = z.output<typeof promotionSchema>;
 export type Runtime = (typeof RUNTIMES)[number];
 

@@ -11,6 +11,7 @@ import { earlierNodesNotBack, type EarlierNode } from "./preflight";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
 import { moveCriSocket } from "./runtime-endpoint";
+import { outsideWindow } from "../rollout/window";
 import { waitForWorkloads, type DrainRecord } from "./workloads";
 
 /** What the hooks need to know about one node resource; the pool components register it under the Pulumi
@@ -27,8 +28,9 @@ export interface NodeHookContext {
   osRelease?: string;
   /** Pets: the converge script also runs maintenance (a system upgrade token is set), so never adopt undrained. */
   maintenance?: boolean;
-  /** Position in the rollout: the nodes before it must be back before this one is drained. */
-  index?: number;
+  /** The node's batch across the cluster (components/rollout/batches.ts): the nodes of earlier batches must be back
+   *  before this one is drained; the nodes of its own batch go with it. */
+  batch?: number;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -51,6 +53,8 @@ export interface HookEnv {
   identities?: ReadonlyMap<string, NodeIdentity>;
   client(): Promise<KubeClient>;
   clock: Clock;
+  /** The wall-clock time, for maintenance windows (the clock above only measures durations). @default the system's */
+  wallClock?: () => Date;
   log: (message: string) => void;
 }
 
@@ -105,11 +109,14 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     env.log(`${args.name}: no node to drain (no context and no instance outputs to find it by)`);
     return;
   }
+  // Before anything is cordoned: outside its window a node does not start, and the update stops here.
+  const closed = outsideWindow(r.rollout.window, (env.wallClock ?? (() => new Date()))());
+  if (closed) throw new Error(`${args.name}: not taken out, ${closed}. Run pulumi up again then: the rollout resumes at this node.`);
   const client = await env.client();
   const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
   if (notBack.length > 0) {
     throw new Error(
-      `${args.name}: not taken out, as nodes before it in the rollout are not back (kubeherd takes one node out at a time):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
+      `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
     );
   }
   const node = await lookupNode(client, id);
@@ -132,13 +139,13 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
   env.records.set(args.name, record);
 }
 
-/** The nodes before `ctx` in the rollout whose Kubernetes node can be found: pets by name, cattle by outputs. */
+/** The nodes of the batches before `ctx`'s whose Kubernetes node can be found: pets by name, cattle by outputs. */
 function earlierNodes(ctx: NodeHookContext | undefined, env: HookEnv): EarlierNode[] {
-  if (ctx?.index === undefined) return [];
-  const index = ctx.index;
+  if (ctx?.batch === undefined) return [];
+  const batch = ctx.batch;
   const earlier: EarlierNode[] = [];
   for (const [name, other] of env.contexts) {
-    if (other.index === undefined || other.index >= index) continue;
+    if (other.batch === undefined || other.batch >= batch) continue;
     const identity = other.mode === "pets" ? petsIdentity(other.kubeNodeName ?? other.node) : env.identities?.get(name);
     if (identity) earlier.push({ node: other.node, identity });
   }

@@ -2,13 +2,16 @@
  * The pure planner: (base config, target config) -> the ordered steps a `pulumi up` will take.
  *
  * The order is the one the Pulumi engine produces for the resources the pool components declare
- * (FACTS.md §1): nodes are chained by `dependsOn` in this order; rolling cattle nodes are replaced
- * delete-before-create; surge cattle replacements and removed nodes are deleted at the end of the update, in
- * reverse order of the old chain; pets nodes re-run their converge script when their triggers change.
+ * (FACTS.md §1, components/node-options.ts): batch after batch (./batches.ts), the nodes of one batch at once;
+ * rolling cattle nodes are replaced delete-before-create; surge cattle replacements and removed nodes are deleted at
+ * the end of the update, batch by batch in reverse order of the old config's batches; pets nodes re-run their
+ * converge script when their triggers change.
  */
 import type { KubeherdConfig, Pool } from "../config/schema";
+import { batchSize, rolloutBatches, type Batch } from "./batches";
 import { configChanges, type Change } from "./changes";
-import { cattleNodeName, cattleNodes, petsNodeNames, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
+import { describeWindow } from "./window";
+import { cattleNodes, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
 
 export const ACTIONS = ["drain", "terminate", "launch", "run", "wait-ready", "uncordon"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -23,6 +26,9 @@ export interface Step {
   userData?: string;
   /** Why the step is conditional or special, for people reading the plan. */
   note?: string;
+  /** The batch the step belongs to: a number across the cluster in rollout order; the steps of one batch run at
+   *  once, node by node. Deferred deletes at the end get the numbers after the cluster's last batch. */
+  batch: number;
 }
 
 export interface PoolSummary {
@@ -36,6 +42,12 @@ export interface PoolSummary {
   /** New nodes joining without disruption. */
   addedNodes: number;
   removedNodes: number;
+  /** Batches this plan takes in the pool (deferred deletes included). */
+  batches: number;
+  /** Nodes per batch (surge pools: replacements per batch). */
+  batchSize: number;
+  /** `rollout.window`, described; undefined when the pool has none. */
+  window?: string;
 }
 
 export interface Plan {
@@ -56,8 +68,11 @@ export interface PlanInput {
 }
 
 interface Deferred {
+  /** The node's batch in the base config: the engine deletes the old batches last first. */
   order: number;
-  steps: Step[];
+  /** Position inside that batch. */
+  position: number;
+  steps: Omit<Step, "batch">[];
 }
 
 export function planRollout({ stack, base, target, region }: PlanInput): Plan {
@@ -65,19 +80,30 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
   const deferred: Deferred[] = [];
   const warnings: string[] = [];
   const pools: PoolSummary[] = [];
-  const baseOrder = base ? oldChainOrder(base) : new Map<string, number>();
+  const baseOrder = base ? batchOrder(rolloutBatches(base)) : new Map<string, [number, number]>();
+  const targetBatches = rolloutBatches(target);
   const deleteLater = (pool: string, node: string, note: string) =>
     deferred.push({
-      order: baseOrder.get(`${pool}/${node}`) ?? -1,
+      order: baseOrder.get(`${pool}/${node}`)?.[0] ?? -1,
+      position: baseOrder.get(`${pool}/${node}`)?.[1] ?? -1,
       steps: [
         { pool, node, action: "drain", note },
         { pool, node, action: "terminate", note },
       ],
     });
 
+  const batchOf = new Map<string, number>(targetBatches.flatMap((b) => b.nodes.map((n) => [`${b.pool}/${n}`, b.number] as const)));
+  const inBatchOrder = <T extends { node: string }>(pool: Pool, nodes: T[]) =>
+    [...nodes].sort((a, b) => (batchOf.get(`${pool.name}/${a.node}`) ?? 0) - (batchOf.get(`${pool.name}/${b.node}`) ?? 0));
+  const push = (...batchSteps: Omit<Step, "batch">[]) =>
+    steps.push(...batchSteps.map((s) => ({ ...s, batch: batchOf.get(`${s.pool}/${s.node}`) ?? 0 })));
+
   for (const pool of poolsInRolloutOrder(target)) {
     const before = base?.pools.find((p) => p.name === pool.name && p.mode === pool.mode);
-    const summary: PoolSummary = { pool: pool.name, role: pool.role, mode: pool.mode, nodes: 0, changedNodes: 0, addedNodes: 0, removedNodes: 0 };
+    const summary: PoolSummary = {
+      pool: pool.name, role: pool.role, mode: pool.mode, nodes: 0, changedNodes: 0, addedNodes: 0, removedNodes: 0, batches: 0, batchSize: 1,
+      ...(pool.rollout.window ? { window: describeWindow(pool.rollout.window) } : {}),
+    };
     pools.push(summary);
 
     if (pool.mode === "cattle") {
@@ -85,18 +111,19 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       const now = cattleNodes(target, pool, region);
       const old = before?.mode === "cattle" && base ? cattleNodes(base, before, region) : [];
       summary.nodes = now.length;
-      for (const node of now) {
+      summary.batchSize = batchSize(pool, now.length);
+      for (const node of inBatchOrder(pool, now)) {
         const prior = old[node.index];
         const launch = launchSteps(node);
         if (!prior) {
           summary.addedNodes++;
-          steps.push(...launch);
+          push(...launch);
         } else if (prior.fingerprint !== node.fingerprint) {
           summary.changedNodes++;
           if (pool.rollout.strategy === "rolling") {
-            steps.push({ pool: node.pool, node: node.node, action: "drain" }, { pool: node.pool, node: node.node, action: "terminate" }, ...launch);
+            push({ pool: node.pool, node: node.node, action: "drain" }, { pool: node.pool, node: node.node, action: "terminate" }, ...launch);
           } else {
-            steps.push(...launch.map((s) => ({ ...s, note: "surge: the replacement comes up before the old node goes" })));
+            push(...launch.map((s) => ({ ...s, note: "surge: the replacement comes up before the old node goes" })));
             deleteLater(node.pool, node.node, "surge: old node, deleted at the end of the update");
           }
         }
@@ -111,14 +138,15 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
     const now = petsNodes(target, pool);
     const old = before?.mode === "pets" && base ? petsNodes(base, before) : [];
     summary.nodes = now.length;
-    for (const node of now) {
+    summary.batchSize = batchSize(pool, now.length);
+    for (const node of inBatchOrder(pool, now)) {
       const prior = old.find((n) => n.node === node.node);
       const changed = !prior || prior.triggers.join("\n") !== node.triggers.join("\n");
       if (!changed) continue;
       const adopt = !prior;
       if (adopt) summary.addedNodes++;
       else summary.changedNodes++;
-      steps.push(
+      push(
         { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: adoptionNote(target) } : {}) },
         { pool: node.pool, node: node.node, action: "run", script: node.script, ...(node.kubeadm === "apply" ? { note: "first control-plane node: kubeadm upgrade apply" } : {}) },
         { pool: node.pool, node: node.node, action: "wait-ready" },
@@ -139,10 +167,20 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
     }
   }
 
-  // The engine deletes in reverse dependency order of the old graph, one node at a time along the chain.
-  deferred.sort((a, b) => b.order - a.order).forEach((d) => steps.push(...d.steps));
+  // The engine deletes in rounds by the old graph's edges: the old batches, last first, each at once (node-options.ts).
+  let number = targetBatches.length;
+  let round: number | undefined;
+  deferred.sort((a, b) => b.order - a.order || b.position - a.position).forEach((d) => {
+    if (d.order !== round) {
+      round = d.order;
+      number++;
+    }
+    steps.push(...d.steps.map((s) => ({ ...s, batch: number })));
+  });
+  for (const summary of pools) summary.batches = new Set(steps.filter((s) => s.pool === summary.pool).map((s) => s.batch)).size;
   return { stack, changes: configChanges(base, target), steps, pools, warnings };
 }
+
 
 /** The hooks adopt an existing node undrained only when nothing in its script would restart anything. */
 function adoptionNote(config: KubeherdConfig): string {
@@ -151,19 +189,14 @@ function adoptionNote(config: KubeherdConfig): string {
     : "adoption: skipped when the node already runs the pinned kubelet, runtime and Ubuntu release";
 }
 
-function launchSteps(node: CattleNode): Step[] {
+function launchSteps(node: CattleNode): Omit<Step, "batch">[] {
   return [
     { pool: node.pool, node: node.node, action: "launch", userData: node.userData },
     { pool: node.pool, node: node.node, action: "wait-ready" },
   ];
 }
 
-/** Position of each node of a config in the dependsOn chain the components declare. */
-function oldChainOrder(config: KubeherdConfig): Map<string, number> {
-  const order = new Map<string, number>();
-  for (const pool of poolsInRolloutOrder(config)) {
-    const names = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
-    for (const node of names) order.set(`${pool.name}/${node}`, order.size);
-  }
-  return order;
+/** Each node's batch number and position in it, by `pool/node`. */
+function batchOrder(batches: Batch[]): Map<string, [number, number]> {
+  return new Map(batches.flatMap((b) => b.nodes.map((n, i) => [`${b.pool}/${n}`, [b.number, i]] as const)));
 }

@@ -23,25 +23,33 @@ describe("the markdown plan of the article's bump", () => {
   });
 
   it("summarises what changes, which pools, how many nodes and that it is disruptive", () => {
-    expect(md).toContain("**Disruptive**: 6 of 6 nodes change, 6 drain(s), one node at a time.");
+    expect(md).toContain("**Disruptive**: 6 of 6 nodes change, 6 drain(s), in 6 batch(es); the next batch starts once the whole batch before it is back.");
     expect(section(md, "What changes")).toContain("| `kubeherd:versions.docker-ce` | `18.06.1~ce~3-0~ubuntu` | `18.06.2~ce~3-0~ubuntu` |");
     expect(section(md, "Pools, in rollout order").trim().split("\n").slice(2)).toEqual([
-      "| control-plane | control-plane | pets | 2 | 2 upgraded in place | yes |",
-      "| workers | worker | cattle (rolling) | 3 | 3 replaced (rolling) | yes |",
-      "| storage | worker | pets | 1 | 1 upgraded in place | yes |",
+      "| control-plane | control-plane | pets | 2 | 2 upgraded in place, 2 batches, one node at a time | yes |",
+      "| workers | worker | cattle (rolling) | 3 | 3 replaced (rolling), 3 batches, one node at a time | yes |",
+      "| storage | worker | pets | 1 | 1 upgraded in place, 1 batch, one node at a time | yes |",
     ]);
   });
 
   it("counts removed nodes apart from the nodes that change (dev planned over prod's nodes)", () => {
     const over = runPlan({ stack: "dev", base: join(REPO_DIR, "Pulumi.prod.yaml"), format: "markdown", dir: REPO_DIR });
     // dev: 1 pets node adopted, 2 workers replaced, 1 storage node adopted; prod's 3 + 4 + 2 other nodes leave.
-    expect(over.stdout).toContain("**Disruptive**: 4 of 4 nodes change, 9 removed, 8 drain(s), one node at a time.");
+    expect(over.stdout).toContain("**Disruptive**: 4 of 4 nodes change, 9 removed, 8 drain(s), in ");
   });
 
-  it("draws the rollout order as a Mermaid chain, control plane first", () => {
-    const boxes = [...section(md, "Rollout order").matchAll(/^ {2}v(\d+)\["\d+\. ([^:]+):/gm)].map((m) => m[2]);
+  it("draws the rollout order as a Mermaid chain of batches, each a box of its nodes, control plane first", () => {
+    const boxes = [...section(md, "Rollout order").matchAll(/^ {4}v(\d+)\["\d+\. ([^:]+):/gm)].map((m) => m[2]);
     expect(boxes).toEqual(["control-plane/cp-1", "control-plane/cp-2", "workers/workers-0", "workers/workers-1", "workers/workers-2", "storage/storage-1"]);
-    expect(section(md, "Rollout order")).toContain("  v5 --> v6");
+    expect(section(md, "Rollout order")).toContain('  b5 --> b6\n  subgraph b6["batch 6: storage, 1 node"]');
+  });
+
+  it("draws a batch of several nodes as one box", () => {
+    const pools = currentConfig().pools.map((p) => (p.mode === "cattle" ? { ...p, size: 4, rollout: { maxUnavailable: 2 } } : p));
+    const target = currentConfig({ pools, versions: { kubernetes: "1.30.3", kubeadm: "1.30.3-1.1", kubelet: "1.30.3-1.1", kubectl: "1.30.3-1.1" } });
+    const md = planMarkdown(planRollout({ stack: "dev", base: currentConfig({ pools }), target, region: "eu-west-1" }));
+    expect(md).toMatch(/subgraph b3\["batch 3: workers, 2 nodes at once"\]\n {4}v3\["3\. workers\/workers-0: [^\n]+\n {4}v4\["4\. workers\/workers-1: [^\n]+\n {2}end/);
+    expect(md).toContain("#### Batch 3: workers, 2 nodes at once");
   });
 
   it("numbers every step of the plan in order, grouped by node", () => {
@@ -76,7 +84,7 @@ describe("planMarkdown", () => {
   });
 
   it("fences a script with more backticks than any run inside it", () => {
-    const plan: Plan = { ...unchanged(), steps: [{ pool: "storage", node: "storage-1", action: "run", script: "echo ```` done\n" }] };
+    const plan: Plan = { ...unchanged(), steps: [{ pool: "storage", node: "storage-1", action: "run", script: "echo ```` done\n", batch: 4 }] };
     expect(planMarkdown(plan)).toContain("   `````bash\n   echo ```` done\n   `````");
   });
 

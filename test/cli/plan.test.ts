@@ -47,13 +47,14 @@ describe("npm run plan on the example stacks", () => {
   it("prints the JSON plan of DESIGN.md from prod's config to dev's", () => {
     const result = repoPlan("json");
     expect(result.code).toBe(0);
-    const json = JSON.parse(result.stdout) as { stack: string; changes: { key: string; from: unknown; to: unknown }[]; steps: { pool: string; node: string; action: string; script?: string; userData?: string }[] };
+    const json = JSON.parse(result.stdout) as { stack: string; changes: { key: string; from: unknown; to: unknown }[]; steps: { pool: string; node: string; action: string; script?: string; userData?: string; batch: number }[] };
     expect(json.stack).toBe("dev");
     expect(json.changes).toContainEqual({ key: "kubeherd:versions.kubelet", from: "1.32.9-1.1", to: "1.33.5-1.1" });
     expect(json.steps[0]).toMatchObject({ pool: "control-plane", node: "dev-cp-1", action: "drain" });
     expect(json.steps.find((s) => s.action === "run")?.script).toMatch(/^#!\/usr\/bin\/env bash\n(#.*\n)*set -euo pipefail\n/);
     expect(json.steps.find((s) => s.action === "launch")?.userData).toMatch(/^#cloud-config/);
-    for (const s of json.steps) expect(Object.keys(s).every((k) => ["pool", "node", "action", "script", "userData", "note"].includes(k))).toBe(true);
+    for (const s of json.steps) expect(Object.keys(s).every((k) => ["pool", "node", "action", "script", "userData", "note", "batch"].includes(k))).toBe(true);
+    expect(json.steps.map((s) => s.batch)).toEqual([...json.steps.map((s) => s.batch)].sort((a, b) => a - b));
   });
 
   it("warns on stderr that the secrets are not set, and still plans", () => {

@@ -31,6 +31,8 @@ async function runProgram(config: Record<string, string>): Promise<{ registered:
   const registered = useMocks("dev", config, Object.keys(SECRETS));
   vi.resetModules();
   const exports = await (await loadProgram())();
+  // Nodes register batch after batch behind their gates: rolledOut resolves once every node has.
+  await valueOf(exports.rolledOut as Output<unknown>);
   await settle();
   return { registered, exports };
 }
@@ -49,15 +51,28 @@ describe("the dev stack under mocks", () => {
     ({ registered, exports } = await runProgram(stackConfig("Pulumi.dev.yaml")));
   });
 
-  it("makes every node wait for every node before it, control plane first, and never on another node's outputs", () => {
+  it("puts a gate between batches: each node depends on the gate before it, each gate on its batch and the gate before", () => {
     const nodes = registered.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "command:remote:Command");
+    const gates = byType(registered, "pulumi:index:Stash");
     expect(nodes.map((n) => n.name)).toEqual(["control-plane-dev-cp-1", "workers-0", "workers-1", "storage-dev-storage-1"]);
-    const nodeUrns = new Set(nodes.map((n) => n.urn));
+    expect(gates.map((g) => g.name)).toEqual(["control-plane-batch-1", "workers-batch-2", "workers-batch-3", "storage-batch-4"]);
+    const ordering = new Set([...nodes, ...gates].map((r) => r.urn));
+    const orderingDeps = (r: Registration) => r.dependencies.filter((d) => ordering.has(d));
     nodes.forEach((node, i) => {
-      const nodeDeps = node.dependencies.filter((d) => nodeUrns.has(d));
-      expect(nodeDeps).toEqual(nodes.slice(0, i).map((n) => n.urn));
+      expect(orderingDeps(node)).toEqual(i === 0 ? [] : [gates[i - 1].urn]);
       expect(JSON.stringify(node.inputs)).not.toMatch(/ip-10-0-0-1/);
     });
+    gates.forEach((gate, i) => {
+      expect(orderingDeps(gate).sort()).toEqual([...(i === 0 ? [] : [gates[i - 1].urn]), nodes[i].urn].sort());
+      expect(gate.replacementTrigger).toMatch(/^sha256:[0-9a-f]{64}$/);
+    });
+  });
+
+  it("stores a few dependency edges per node: the cattle nodes depend on their launch template and their gate alone", () => {
+    for (const instance of byType(registered, "aws:ec2/instance:Instance")) {
+      expect(instance.dependencies.map((d) => d.split("::").pop())).toEqual(expect.arrayContaining(["workers-template-lt"]));
+      expect(instance.dependencies.length).toBeLessThanOrEqual(2);
+    }
   });
 
   it("replaces rolling cattle nodes delete-before-create, on a trigger of pins and image, with drain, ready and forget hooks", () => {
@@ -194,6 +209,7 @@ describe("the prod stack under mocks: the promotion gate", () => {
   it("builds prod once dev has rolled the pins out", async () => {
     const { registered, result } = await run(prodWithDevPins(), { rolledOut: rolledOutOf(devConfig()) });
     const exports = await result;
+    await valueOf(exports.rolledOut as Output<unknown>);
     await settle();
     expect(exports.rolloutOrder).toEqual(["prod-cp-1", "prod-cp-2", "prod-cp-3", "workers-0", "workers-1", "workers-2", "workers-3", "workers-4", "workers-5", "prod-storage-1", "prod-storage-2"]);
     expect(byType(registered, "command:remote:Command")[0].inputs.triggers).toContain("kubelet=1.33.5-1.1");

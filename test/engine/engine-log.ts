@@ -57,10 +57,38 @@ export function engineActions(lines: string[], modes: Map<string, NodeMode>): st
 /** The planner's steps in the same `<node>:<action>` form. */
 export const planActions = (steps: Step[]): string[] => steps.map((s) => `${s.node}:${s.action}`);
 
-/** Raw log lines where a cattle node's `terminate` is not directly followed by its `forget` (its afterDelete hook). */
+/** Raw log lines where a cattle node's `terminate` is not followed by its `forget` (its afterDelete hook) before
+ *  anything else happens to that node (the nodes of a batch interleave, so another node's line may come between). */
 export function unforgottenTerminations(lines: string[]): string[] {
   return lines.filter((line, i) => {
     const { node, event } = parseLine(line);
-    return event === "terminate" && lines[i + 1] !== `${node}:forget`;
+    if (event !== "terminate") return false;
+    const next = lines.slice(i + 1).find((l) => parseLine(l).node === node);
+    return next !== `${node}:forget`;
+  });
+}
+
+/**
+ * A sequence of `<node>:<action>` lines read batch by batch, for comparing an engine log with the plan: the nodes of
+ * one batch change at once, so their lines interleave in any order. Each run of consecutive lines of one batch
+ * (the batch of a line: its step's in the plan) becomes one entry, `<batch>: <node's actions> | <node's actions>`,
+ * nodes in the plan's order, each node's actions in the order they happened. A batch that starts before the one
+ * before it ended shows up as extra entries, an action the plan does not have as batch `?`, so either fails the
+ * comparison.
+ */
+export function inBatches(actions: readonly string[], plan: readonly Step[]): string[] {
+  const batchOf = new Map<string, number>(plan.map((s) => [`${s.node}:${s.action}`, s.batch]));
+  const nodeOrder = new Map<string, number>();
+  plan.forEach((s) => nodeOrder.set(s.node, nodeOrder.get(s.node) ?? nodeOrder.size));
+  const runs: { batch: string; actions: string[] }[] = [];
+  for (const action of actions) {
+    const batch = String(batchOf.get(action) ?? "?");
+    const last = runs[runs.length - 1];
+    if (last && last.batch === batch) last.actions.push(action);
+    else runs.push({ batch, actions: [action] });
+  }
+  return runs.map(({ batch, actions: run }) => {
+    const nodes = [...new Set(run.map((a) => parseLine(a).node))].sort((a, b) => (nodeOrder.get(a) ?? Infinity) - (nodeOrder.get(b) ?? Infinity));
+    return `${batch}: ${nodes.map((n) => run.filter((a) => parseLine(a).node === n).join(" ")).join(" | ")}`;
   });
 }

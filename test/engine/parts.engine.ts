@@ -3,7 +3,8 @@
  * that builds the Pulumi CLI. If these were wrong, the scenarios would compare the wrong things.
  */
 import { describe, expect, it } from "vitest";
-import { engineActions, nodeModes, unforgottenTerminations } from "./engine-log";
+import type { Step } from "../../components/rollout/plan";
+import { engineActions, inBatches, nodeModes, unforgottenTerminations } from "./engine-log";
 import { remoteReplaces, wrapperGoMod } from "../toolchain/pulumi-cli";
 import { articleConfig, cluster } from "./scenarios";
 
@@ -39,9 +40,29 @@ describe("reading the engine log as plan steps", () => {
     expect(modes.get("storage-1")).toBe("pets");
   });
 
-  it("finds a terminate whose afterDelete hook did not follow it at once", () => {
-    const lines = ["workers-2:drain", "workers-2:terminate", "batch-1:drain", "workers-2:forget", "workers-1:terminate", "workers-1:forget"];
-    expect(unforgottenTerminations(lines)).toEqual(["workers-2:terminate"]);
+  it("finds a terminate whose afterDelete hook did not follow it before anything else happened to the node", () => {
+    const lines = ["workers-2:drain", "workers-2:terminate", "workers-2:launch", "workers-2:forget", "workers-1:terminate", "workers-0:terminate", "workers-1:forget", "workers-0:forget", "workers-3:terminate"];
+    expect(unforgottenTerminations(lines)).toEqual(["workers-2:terminate", "workers-3:terminate"]);
+  });
+});
+
+describe("reading an engine log batch by batch", () => {
+  const step = (node: string, action: Step["action"], batch: number): Step => ({ pool: "workers", node, action, batch });
+  const plan = [
+    step("workers-0", "drain", 3), step("workers-0", "terminate", 3), step("workers-1", "drain", 3), step("workers-1", "terminate", 3),
+    step("workers-2", "drain", 4), step("workers-2", "terminate", 4),
+  ];
+
+  it("accepts the nodes of one batch in any interleaving, each node's steps in order", () => {
+    const log = ["workers-1:drain", "workers-0:drain", "workers-0:terminate", "workers-1:terminate", "workers-2:drain", "workers-2:terminate"];
+    expect(inBatches(log, plan)).toEqual(inBatches(plan.map((s) => `${s.node}:${s.action}`), plan));
+    expect(inBatches(log, plan)).toEqual(["3: workers-0:drain workers-0:terminate | workers-1:drain workers-1:terminate", "4: workers-2:drain workers-2:terminate"]);
+  });
+
+  it("shows a batch that starts before the one before it is over, and a node's steps out of order", () => {
+    expect(inBatches(["workers-0:drain", "workers-2:drain", "workers-0:terminate"], plan)).toEqual(["3: workers-0:drain", "4: workers-2:drain", "3: workers-0:terminate"]);
+    expect(inBatches(["workers-0:terminate", "workers-0:drain"], plan)).toEqual(["3: workers-0:terminate workers-0:drain"]);
+    expect(inBatches(["stray-0:launch"], plan)).toEqual(["?: stray-0:launch"]);
   });
 });
 

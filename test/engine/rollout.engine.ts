@@ -1,14 +1,15 @@
 /**
  * `npm run plan` and `pulumi up` agree: for each sequence of configs, every real `pulumi up` of the node graph the
- * components declare (program/cluster.ts) performs exactly the planner's steps from the previous config, in order.
+ * components declare (program/cluster.ts) performs exactly the planner's steps from the previous config, batch after
+ * batch, each node's steps in order (the nodes of one batch change at once, so their lines interleave).
  * The engine is the real one (the Pulumi CLI built by test/toolchain/pulumi-cli.ts); only the machines are stand-ins.
  */
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { engineActions, nodeModes, planActions, unforgottenTerminations } from "./engine-log";
+import { engineActions, inBatches, nodeModes, planActions, unforgottenTerminations } from "./engine-log";
 import { EngineStack } from "./engine-stack";
-import { articleBump, articleConfig, cluster, imageBump, patchBump, region } from "./scenarios";
+import { articleBump, articleConfig, cluster, imageBump, patchBump, region, threeSubnets } from "./scenarios";
 
 interface Scenario {
   name: string;
@@ -77,6 +78,43 @@ const scenarios: Scenario[] = [
     stack: "two-shrink",
     configs: [cluster({ workers: 3, batch: 2 }), cluster({ workers: 2, batch: 1 })],
   },
+  // Batches (rollout.maxUnavailable, maxSurge, byZone, canary): the nodes of a batch at once, batch after batch.
+  {
+    name: "a rolling pool with maxUnavailable 3: three nodes drained and replaced at once, then the rest",
+    stack: "batched",
+    configs: [cluster({ workers: 7, rollout: { maxUnavailable: 3 } }), cluster({ workers: 7, rollout: { maxUnavailable: 3 } }, patchBump)],
+  },
+  {
+    name: "surge batches: two replacements up at once, the old nodes at the end two at a time, last batch first",
+    stack: "surge-batches",
+    configs: [cluster({ workers: 5, surge: both, rollout: { maxSurge: 2, maxUnavailable: 2 } }), cluster({ workers: 5, surge: both, rollout: { maxSurge: 2, maxUnavailable: 2 } }, patchBump)],
+  },
+  {
+    name: "byZone over three subnets with a canary: a batch never spans two zones, zones in order",
+    stack: "by-zone",
+    configs: [
+      cluster({ workers: 7, subnets: threeSubnets, rollout: { maxUnavailable: 2, byZone: true, canary: true } }),
+      cluster({ workers: 7, subnets: threeSubnets, rollout: { maxUnavailable: 2, byZone: true, canary: true } }, patchBump),
+    ],
+  },
+  {
+    name: "a shrink during a batched bump: the removed nodes go at the end in their old batches",
+    stack: "batched-shrink",
+    configs: [cluster({ workers: 7, rollout: { maxUnavailable: 3 } }), cluster({ workers: 4, rollout: { maxUnavailable: 3 } }, patchBump)],
+  },
+  {
+    name: "the deferred deletes of two batched surge pools with an unchanged pets pool between them",
+    stack: "two-surge-batches",
+    configs: [
+      cluster({ workers: 4, batch: 4, surge: both, rollout: { maxSurge: 2, maxUnavailable: 2 } }),
+      cluster({ workers: 4, batch: 4, surge: both, rollout: { maxSurge: 2, maxUnavailable: 2 } }, imageBump),
+    ],
+  },
+  {
+    name: "two batched pools removed and shrunk around an unchanged pets pool",
+    stack: "batched-removed",
+    configs: [cluster({ workers: 5, batch: 4, rollout: { maxUnavailable: 2 } }), cluster({ workers: 2, rollout: { maxUnavailable: 2 } })],
+  },
 ];
 
 describe("a real pulumi up takes exactly the planner's steps", () => {
@@ -89,10 +127,11 @@ describe("a real pulumi up takes exactly the planner's steps", () => {
     const modes = nodeModes(...configs);
     let base: KubeherdConfig | undefined;
     for (const [i, target] of configs.entries()) {
+      // Batches of up to 8 nodes, as the CLI's default --parallel on two cores runs at most 8 steps at once.
       const outcome = await engine.up(target);
-      const planned = planActions(planRollout({ stack, base, target, region }).steps);
+      const plan = planRollout({ stack, base, target, region }).steps;
       expect(outcome.result, `up #${i + 1}: ${outcome.error ?? ""}`).toBe("succeeded");
-      expect({ up: i + 1, steps: engineActions(outcome.lines, modes) }).toEqual({ up: i + 1, steps: planned });
+      expect({ up: i + 1, batches: inBatches(engineActions(outcome.lines, modes), plan) }).toEqual({ up: i + 1, batches: inBatches(planActions(plan), plan) });
       expect(unforgottenTerminations(outcome.lines), `up #${i + 1}: each terminate followed by its afterDelete hook`).toEqual([]);
       base = target;
     }

@@ -30,15 +30,23 @@ export interface PoolShape {
   cattleControlPlane?: number;
   /** Cattle pools with strategy `surge`; the others roll. */
   surge?: string[];
+  /** `rollout` settings of the cattle pools `workers` and `batch` (budgets, byZone, canary). */
+  rollout?: Input;
+  /** The cattle pools' subnets instead of the fixture's two. */
+  subnets?: string[];
 }
+
+/** Three subnets, for byZone. */
+export const threeSubnets = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"];
 
 /** The current cluster with the given pools, in rollout order: control plane, workers, storage, batch. */
 export function cluster(shape: PoolShape, patch: Input = {}): KubeherdConfig {
+  const cattle = { ...workers, ...(shape.rollout ? { rollout: shape.rollout } : {}), ...(shape.subnets ? { subnets: shape.subnets } : {}) };
   const pools: Input[] = [
     shape.cattleControlPlane ? { ...workers, name: "cp", role: "control-plane", size: shape.cattleControlPlane } : controlPlane,
-    ...(shape.workers ? [{ ...workers, size: shape.workers }] : []),
+    ...(shape.workers ? [{ ...cattle, size: shape.workers }] : []),
     storage,
-    ...(shape.batch ? [{ ...workers, name: "batch", size: shape.batch }] : []),
+    ...(shape.batch ? [{ ...cattle, name: "batch", size: shape.batch }] : []),
   ];
   const config = currentConfig({ ...patch, pools });
   for (const pool of config.pools) {

@@ -195,7 +195,7 @@ describe("pets hooks", () => {
 });
 
 describe("the preflight before a node is taken out", () => {
-  const indexed = (ctx: NodeHookContext, index: number): NodeHookContext => ({ ...ctx, index });
+  const indexed = (ctx: NodeHookContext, batch: number): NodeHookContext => ({ ...ctx, batch });
   const earlierWorker = { ...cattle(), node: "workers-0" };
   const thisWorker = { ...cattle(), node: "workers-1" };
   const deletingSecond: HookArgs = { name: "workers-1", type: INSTANCE, id: "i-0second", oldOutputs: { id: "i-0second", privateDns: "ip-10-0-1-8.eu-west-1.compute.internal", privateIp: "10.0.1.8" } };
@@ -227,6 +227,26 @@ describe("the preflight before a node is taken out", () => {
   it("drains the next node once every earlier node is back", async () => {
     const { h, env } = await setup({});
     await drainBeforeChange(deletingSecond, env);
+    expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
+  });
+
+  it("counts a node of its own batch as its own: a batch drains at once", async () => {
+    const { h, env } = await setup({ ready: false });
+    env.contexts = new Map([["workers-0", indexed(earlierWorker, 1)], ["workers-1", indexed(thisWorker, 1)]]);
+    await drainBeforeChange(deletingSecond, env);
+    expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
+  });
+
+  it("refuses outside the pool's maintenance window before cordoning anything, saying when it opens", async () => {
+    const { h, env } = await setup({});
+    const window = { days: ["mon" as const], start: "22:00", end: "04:00", timeZone: "Europe/Amsterdam" };
+    env.contexts = new Map([["workers-1", indexed({ ...thisWorker, rollout: { ...thisWorker.rollout, window } }, 1)]]);
+    // Tuesday 2026-12-01 12:00 UTC: the next opening is Monday 2026-12-07 22:00 in Amsterdam (21:00 UTC).
+    const closed = { ...env, wallClock: () => new Date("2026-12-01T12:00:00Z") };
+    await expect(drainBeforeChange(deletingSecond, closed)).rejects.toThrow(/outside the maintenance window \(mon 22:00–04:00 Europe\/Amsterdam\): it opens at 2026-12-07 22:00 Europe\/Amsterdam \(2026-12-07T21:00Z\)/);
+    expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.spec?.unschedulable).toBeFalsy();
+    const open = { ...env, wallClock: () => new Date("2026-12-08T02:30:00Z") };
+    await drainBeforeChange(deletingSecond, open);
     expect(h.api.cluster.get("nodes", "ip-10-0-1-8")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
   });
 
