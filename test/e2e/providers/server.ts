@@ -105,8 +105,10 @@ export async function serve(provider: StandInProvider, configOf: (args: Property
     }),
     diff: unary(async (req: provproto.DiffRequest) => {
       const t = typeOf(provider, req.getUrn());
-      const changed = changedKeys(fromStruct(req.getOlds()), fromStruct(req.getNews()), t.ignoreInDiff);
-      const replaces = t.replaces?.(fromStruct(req.getOlds()), fromStruct(req.getNews())) ?? changed.filter((k) => (t.replaceOn ?? []).includes(k));
+      // A provider diffs the old INPUTS against the new ones: `olds` are the old outputs (stdout, ids, ...).
+      const olds = req.hasOldInputs() ? fromStruct(req.getOldInputs()) : fromStruct(req.getOlds());
+      const changed = changedKeys(olds, fromStruct(req.getNews()), t.ignoreInDiff);
+      const replaces = t.replaces?.(olds, fromStruct(req.getNews())) ?? changed.filter((k) => (t.replaceOn ?? []).includes(k));
       const res = new provproto.DiffResponse()
         .setChanges(changed.length ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE)
         .setDiffsList(changed);

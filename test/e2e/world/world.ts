@@ -163,7 +163,8 @@ export class World {
     let address = 10;
     for (const pool of options.pets) {
       for (const [i, name] of pool.nodes.entries()) {
-        const node = await startSshNode({ name, address: `127.0.1.${address++}`, release: options.release, clientKey: this.key });
+        // 127.1.<pid>.x: runs of the tier in two processes at once never share an address.
+        const node = await startSshNode({ name, address: `127.1.${process.pid % 250}.${address++}`, release: options.release, clientKey: this.key });
         this.nodes.set(name, node);
         await node.root.seed(pins, sources);
         const controlPlane = pool.role === "control-plane";

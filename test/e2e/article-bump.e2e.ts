@@ -1,0 +1,107 @@
+/**
+ * The field article's bump, for real: kubelet/kubeadm/kubectl 1.13.2-00 → 1.13.3-00 and docker-ce 18.06.1 →
+ * 18.06.2 on one control-plane and three worker pets nodes, by `pulumi up`s of kubeadm's own program whose hooks
+ * drain the nodes of the real control plane while each node converges over real SSH, with a Deployment under a
+ * PDB and a StatefulSet running. Judged from the API's record of the `up` and from each node's own state.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isCall } from "../debian/call-log";
+import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
+import { World, type UpRecord } from "./world/world";
+
+const WORKERS = ["w-1", "w-2", "w-3"];
+const PINS = ["kubeadm", "kubelet", "kubectl", "docker-ce"];
+
+describe("the field article's bump on 1 control-plane and 3 worker pets nodes", () => {
+  let world: World;
+  let adopt: UpRecord;
+  let bump: UpRecord;
+  let again: UpRecord;
+  let callsDuringAgain: Record<string, number>;
+
+  beforeAll(async () => {
+    world = await World.start({
+      stack: "article",
+      release: "18.04",
+      legacy: true,
+      versions: ARTICLE_VERSIONS,
+      pets: [
+        { name: "control-plane", role: "control-plane", nodes: ["cp-1"] },
+        { name: "workers", role: "worker", nodes: WORKERS },
+      ],
+    });
+    await world.workloads.deployment("web", 3);
+    await world.workloads.pdb("web", "web", { maxUnavailable: 1 });
+    await world.workloads.statefulSet("db", 3);
+    await world.workloads.waitReady("deployment", "web", 3);
+    await world.workloads.waitReady("statefulset", "db", 3);
+    await world.workloads.waitPdb("web");
+    adopt = await world.up(ARTICLE_VERSIONS);
+    for (const n of world.nodes.values()) n.root.clearCalls();
+    bump = await world.up(ARTICLE_BUMP);
+    const before = new Map([...world.nodes].map(([name, n]) => [name, n.root.calls().length]));
+    again = await world.up(ARTICLE_BUMP);
+    callsDuringAgain = Object.fromEntries([...world.nodes].map(([name, n]) => [name, n.root.calls().length - (before.get(name) ?? 0)]));
+  }, 1_800_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it("adopts the cluster on its pins without draining a node", () => {
+    expect(adopt.report.error).toBeUndefined();
+    expect(adopt.report.result).toBe("succeeded");
+    expect(adopt.record.cordonOrder()).toEqual([]);
+  });
+
+  it("rolls the bump through the control plane first, then the workers in order", () => {
+    expect(bump.report.error).toBeUndefined();
+    expect(bump.report.result).toBe("succeeded");
+    expect(bump.record.cordonOrder()).toEqual(["cp-1", ...WORKERS]);
+  });
+
+  it("never has two nodes unschedulable at once", () => {
+    expect(bump.record.maxUnschedulable().count).toBe(1);
+  });
+
+  it("never lets the PDB's healthy count fall below what it promises", () => {
+    expect(bump.record.pdbViolations()).toEqual([]);
+    expect(bump.record.minReady({ app: "web" })).toBeGreaterThanOrEqual(2);
+  });
+
+  it("runs kubeadm upgrade apply on the first control-plane node only, and upgrade node on the others", () => {
+    const cp = world.node("cp-1").root.calls();
+    expect(cp.filter(isCall("kubeadm", "upgrade", "apply")).map((c) => c.args.join(" "))).toEqual([expect.stringContaining("upgrade apply -y v1.13.3")]);
+    for (const w of WORKERS) {
+      const calls = world.node(w).root.calls();
+      expect(calls.some(isCall("kubeadm", "upgrade", "node")), w).toBe(true);
+      expect(calls.some(isCall("kubeadm", "upgrade", "apply")), w).toBe(false);
+    }
+  });
+
+  it("leaves every node on the new pins, held", () => {
+    const want = Object.fromEntries(PINS.map((p) => [p, ARTICLE_BUMP[p as keyof typeof ARTICLE_BUMP]]));
+    for (const n of world.nodes.values()) {
+      expect(n.root.versions(PINS), n.name).toEqual(want);
+      expect(n.root.held(), n.name).toEqual(expect.arrayContaining(PINS));
+    }
+  });
+
+  it("brings every Node back Ready on kubelet v1.13.3 and uncordoned", () => {
+    const last = bump.record.lastNodes();
+    for (const name of ["cp-1", ...WORKERS]) {
+      expect(last.get(name), name).toMatchObject({ ready: true, unschedulable: false, kubeletVersion: "v1.13.3" });
+    }
+  });
+
+  it("has the workloads back at their ready counts", async () => {
+    expect(await world.workloads.ready("deployment", "web")).toBe(3);
+    expect(await world.workloads.ready("statefulset", "db")).toBe(3);
+  });
+
+  it("changes nothing on a second up", () => {
+    expect(again.report.result).toBe("succeeded");
+    expect(again.record.cordonOrder()).toEqual([]);
+    expect(Object.keys(again.report.resourceChanges).filter((k) => k !== "same")).toEqual([]);
+    expect(callsDuringAgain).toEqual({ "cp-1": 0, "w-1": 0, "w-2": 0, "w-3": 0 });
+  });
+});
