@@ -8,7 +8,12 @@ describe("waitReady", () => {
   it("returns as soon as the node turns Ready with the pinned kubelet", async () => {
     const h = await startApi();
     h.api.cluster.addNode("cp-1", { ready: false });
-    setTimeout(() => h.api.cluster.setNodeStatus("cp-1", { ready: true }), 200);
+    // Ready once waitReady watches (not after a fixed delay, which a busy machine can outlast before the first read).
+    const turnReady = setInterval(() => {
+      if (!h.api.requests.some((r) => r.query.watch === "true")) return;
+      clearInterval(turnReady);
+      h.api.cluster.setNodeStatus("cp-1", { ready: true });
+    }, 20);
     const node = await waitReady(h.client, clock, { nodeName: "cp-1" }, opts(h.log));
     expect(node.metadata?.name).toBe("cp-1");
     expect(h.lines[0]).toBe("node cp-1: Ready=False (KubeletNotReady: container runtime network not ready)");
