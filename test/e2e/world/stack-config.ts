@@ -4,6 +4,7 @@
  * port and pinned host key) and the node roots' local package repository.
  */
 import { LOCAL_SOURCES } from "../../debian/repository";
+import { articleInput } from "../../fixtures/config";
 
 export type StackFile = Record<string, unknown>;
 
@@ -19,16 +20,9 @@ export interface ClusterEndpoint {
   caCertHash: string;
 }
 
-/** Versions of the field article's cluster and its bump (kubeadm 1.13, docker-ce 18.06), on the local mirror. */
-export const ARTICLE_VERSIONS = {
-  kubernetes: "1.13.2",
-  kubeadm: "1.13.2-00",
-  kubelet: "1.13.2-00",
-  kubectl: "1.13.2-00",
-  runtime: "docker",
-  "docker-ce": "18.06.1~ce~3-0~ubuntu",
-};
-export const ARTICLE_BUMP = {
+/** Versions of the field article's cluster (kubeadm 1.13, docker-ce 18.06) and its bump, as the script tests have them. */
+export const ARTICLE_VERSIONS = articleInput.versions as Record<string, string>;
+export const ARTICLE_BUMP: Record<string, string> = {
   ...ARTICLE_VERSIONS,
   kubernetes: "1.13.3",
   kubeadm: "1.13.3-00",
