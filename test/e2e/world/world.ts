@@ -50,6 +50,8 @@ export interface WorldOptions {
   legacy?: boolean;
   pets: PetsPoolSpec[];
   cattle?: CattlePoolSpec[];
+  /** Lays what the node's own history left on it (kubeadm's flags file, say), after it joined. */
+  prepare?: (node: SshNode) => void;
   log?: (line: string) => void;
 }
 
@@ -110,7 +112,7 @@ export class World {
     return configSchema.parse({ cluster: get("cluster"), versions: get("versions"), repositories: get("repositories"), os: get("os"), pools: get("pools") });
   }
 
-  stackFile(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}): StackFile {
+  stackFile(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): StackFile {
     const pools: PoolSpec[] = [
       ...this.options.pets.map((p) => ({
         name: p.name, role: p.role, mode: "pets" as const,
@@ -124,7 +126,7 @@ export class World {
         name: c.name, role: "worker" as const, mode: "cattle" as const, size: c.size, subnets: c.subnets, rollout: { ...c.rollout, ...rollout[c.name] },
       })),
     ];
-    return stackFile({ cluster: { endpoint: this.cp.endpoint, caCertHash: this.cp.caCertHash }, versions, release: this.options.release, pools, legacy: this.options.legacy });
+    return stackFile({ cluster: { endpoint: this.cp.endpoint, caCertHash: this.cp.caCertHash }, versions, release: this.options.release, pools, legacy: this.options.legacy, repositories });
   }
 
   node(name: string): SshNode {
@@ -134,12 +136,12 @@ export class World {
   }
 
   /** A real `pulumi up` of the stack at these pins, with the API recorded from before it starts until it ends. */
-  async up(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}): Promise<UpRecord> {
+  async up(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): Promise<UpRecord> {
     if (!this.stack) throw new Error("the world has no stack");
     const record = new ApiRecorder(this.client);
     await record.start();
     try {
-      const report = await this.stack.up(this.stackFile(versions, rollout));
+      const report = await this.stack.up(this.stackFile(versions, rollout, repositories));
       await this.cloud?.settled();
       return { report, record };
     } finally {
@@ -169,6 +171,7 @@ export class World {
         await node.root.seed(pins, sources);
         const controlPlane = pool.role === "control-plane";
         makeJoined(node.root, controlPlane && i === 0 ? `v${options.versions.kubernetes}` : undefined);
+        options.prepare?.(node);
         node.root.clearCalls();
         await this.register(name, pins, controlPlane, osImageOf(node.root));
         this.agents.push(await startKubeletAgent({ kubeconfig: this.cp.kubeconfig, nodeName: name, node, log: options.log }));
