@@ -10,6 +10,9 @@ import { outputOf } from "./go-build";
 const TOOLS = [
   { command: "etcd", pkg: "etcd-server" },
   { command: "openssl", pkg: "openssl" },
+  // the command stand-in dials the pets nodes with OpenSSH's client; the SSH nodes make their keys with ssh-keygen
+  { command: "ssh", pkg: "openssh-client" },
+  { command: "ssh-keygen", pkg: "openssh-client" },
 ] as const;
 
 export interface Etcd {
