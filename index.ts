@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KubeherdCluster } from "./components/cluster";
 import { loadConfig, secretKeysOf } from "./components/config/load";
 import { formatProblem } from "./components/config/problems";
+import { withoutPromiseStacks } from "./components/promise-stacks";
 import { pulumiConfigSource } from "./components/config/pulumi-source";
 import { configureKubeconfig } from "./components/hooks";
 import { enforcePromotion } from "./components/promotion/reference";
@@ -30,7 +31,7 @@ export = async () => {
   const kubeconfig = secrets[config.cluster.kubeconfigSecret];
   configureKubeconfig(kubeconfig);
 
-  const cluster = new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now() });
+  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now() }));
   return {
     /** Per pool: mode, role, the pins it runs, its nodes, and for EC2 pools the launch template and instance ids. */
     pools: cluster.pools,
