@@ -11,7 +11,7 @@ import { earlierNodesNotBack, type EarlierNode } from "./preflight";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
 import { moveCriSocket } from "./runtime-endpoint";
-import { outsideWindow } from "../rollout/window";
+import { windowRefusal } from "../rollout/window";
 import { waitForWorkloads, type DrainRecord } from "./workloads";
 
 /** What the hooks need to know about one node resource; the pool components register it under the Pulumi
@@ -110,8 +110,8 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     return;
   }
   // Before anything is cordoned: outside its window a node does not start, and the update stops here.
-  const closed = outsideWindow(r.rollout.window, (env.wallClock ?? (() => new Date()))());
-  if (closed) throw new Error(`${args.name}: not taken out, ${closed}. Run pulumi up again then: the rollout resumes at this node.`);
+  const closed = windowRefusal(args.name, r.rollout.window, (env.wallClock ?? (() => new Date()))());
+  if (closed) throw new Error(closed);
   const client = await env.client();
   const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
   if (notBack.length > 0) {

@@ -92,3 +92,10 @@ export function outsideWindow(window: RolloutWindow | undefined, at: Date): stri
   const when = opens ? `${localTime(opens, window.timeZone).text} ${window.timeZone} (${opens.toISOString().replace(/:00\.000Z$/, "Z")})` : "never";
   return `outside the maintenance window (${describeWindow(window)}): it opens at ${when}`;
 }
+
+/** Why the drain hook refuses to take node resource `name` out at `at` (before cordoning anything), or undefined
+ *  inside its window or with none. The engine suite's stand-in hooks refuse with the same words. */
+export function windowRefusal(name: string, window: RolloutWindow | undefined, at: Date): string | undefined {
+  const closed = outsideWindow(window, at);
+  return closed && `${name}: not taken out, ${closed}. Run pulumi up again then: the rollout resumes at this node.`;
+}

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { KubeherdConfig } from "../../components/config/schema";
-import type { HookFaults } from "./program/hooks";
+import type { HookFaults, WallClock } from "./program/hooks";
 import type { UpReport, UpRequest } from "./program/up";
 
 const run = promisify(execFile);
@@ -40,7 +40,7 @@ export class EngineStack {
   }
 
   /** A failed update (`result: "failed"`, with its error) is returned; only a crash of the program process throws. */
-  async up(config: KubeherdConfig, options: { faults?: HookFaults; parallel?: number } = {}): Promise<UpOutcome> {
+  async up(config: KubeherdConfig, options: { faults?: HookFaults; clock?: WallClock; parallel?: number } = {}): Promise<UpOutcome> {
     const n = ++this.ups;
     const configFile = join(this.dir, `config-${n}.json`);
     writeFileSync(configFile, JSON.stringify(config));
@@ -52,6 +52,7 @@ export class EngineStack {
       region: this.region,
       logPath: this.logPath,
       faults: options.faults,
+      clock: options.clock,
       parallel: options.parallel,
       env: {
         PULUMI_HOME: join(this.dir, "home"),

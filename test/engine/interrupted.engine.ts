@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { engineActions, nodeModes, planActions } from "./engine-log";
+import { engineActions, inBatches, nodeModes, planActions } from "./engine-log";
 import { EngineStack } from "./engine-stack";
 import type { HookFaults } from "./program/hooks";
 import { articleBump, articleConfig, cluster, patchBump, region } from "./scenarios";
@@ -77,5 +77,41 @@ describe("an interrupted rollout and the pulumi up after it", () => {
     const resumed = await engine.up(target);
     expect(resumed.result).toBe("succeeded");
     expect(engineActions(resumed.lines, modes)).toEqual(planned.slice(resumes === "at" ? at : at + 1));
+  });
+});
+
+describe("a maintenance window that closes between batches, and the pulumi up in the next window", () => {
+  const stacks: EngineStack[] = [];
+  afterAll(() => stacks.forEach((s) => s.remove()));
+
+  // Every night from 22:00 to 23:00 in Amsterdam (UTC+1 in December); each node back moves the drain hook's clock
+  // on 10 minutes: cp-1 and cp-2 (no window) from 22:10, then workers in batches of two from 22:30 and 22:50; the
+  // third batch would start at 23:10.
+  const window = { start: "22:00", end: "23:00", timeZone: "Europe/Amsterdam" };
+  const shape = { workers: 6, rollout: { maxUnavailable: 2, window } };
+
+  it("stops before the first node outside the window, saying when it opens, and the next up resumes there", async () => {
+    const engine = new EngineStack(inject("pulumiCliRoot"), "window", region);
+    stacks.push(engine);
+    const base = cluster(shape);
+    const target = cluster(shape, patchBump);
+    const modes = nodeModes(base, target);
+    expect((await engine.up(base)).result).toBe("succeeded");
+
+    const plan = planRollout({ stack: "window", base, target, region }).steps;
+    const planned = planActions(plan);
+    const third = plan.filter((s) => s.pool === "workers").map((s) => s.batch).filter((b, i, all) => all.indexOf(b) === i)[2];
+    const at = plan.findIndex((s) => s.batch === third);
+    expect(plan[at]).toMatchObject({ node: "workers-4", action: "drain" });
+
+    const stopped = await engine.up(target, { clock: { start: "2026-12-01T21:10:00Z", minutesPerNode: 10 } });
+    expect(stopped.result).toBe("failed");
+    expect(stopped.error).toContain("workers-4: not taken out, outside the maintenance window (every day 22:00–23:00 Europe/Amsterdam): it opens at 2026-12-02 22:00 Europe/Amsterdam (2026-12-02T21:00Z)");
+    // Nothing of the third batch happened, not even its drain; everything before it did, batch by batch.
+    expect(inBatches(engineActions(stopped.lines, modes), plan)).toEqual(inBatches(planned.slice(0, at), plan));
+
+    const resumed = await engine.up(target, { clock: { start: "2026-12-02T21:00:00Z", minutesPerNode: 10 } });
+    expect(resumed.result, resumed.error).toBe("succeeded");
+    expect(inBatches(engineActions(resumed.lines, modes), plan)).toEqual(inBatches(planned.slice(at), plan));
   });
 });

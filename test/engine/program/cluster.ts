@@ -14,7 +14,7 @@ import type { CattlePool, KubeherdConfig, PetsPool } from "../../../components/c
 import { batchGate, cattleNodeOptions, petsNodeOptions } from "../../../components/node-options";
 import { gateTrigger, rolloutBatches, type Batch } from "../../../components/rollout/batches";
 import { cattleNodes, petsNodes, poolsInRolloutOrder } from "../../../components/rollout/nodes";
-import { nodeHooks, type HookFaults, type NodeHooks } from "./hooks";
+import { nodeHooks, type HookFaults, type NodeHooks, type WallClock } from "./hooks";
 import { CommandStandIn, InstanceStandIn, JoinTokenStandIn, LaunchTemplateStandIn } from "./stand-ins";
 
 /** The components' types and names (their URNs parent the nodes'), without their other children. */
@@ -35,11 +35,16 @@ export interface ClusterProgramArgs {
   logPath: string;
   /** Hooks that fail for given nodes: a drain that times out, a node that never comes back. */
   faults?: HookFaults;
+  /** The wall clock the drain hook checks the pools' maintenance windows against. @default the system's */
+  clock?: WallClock;
 }
 
-export function declareCluster({ config, region, logPath, faults }: ClusterProgramArgs): void {
+export function declareCluster({ config, region, logPath, faults, clock }: ClusterProgramArgs): void {
+  const windows = Object.fromEntries(config.pools.flatMap((pool) =>
+    (pool.mode === "cattle" ? cattleNodes(config, pool, region) : petsNodes(config, pool)).map((n) => [n.node, pool.rollout.window] as const),
+  ));
   // Defined on every run, bound or not (components/hooks.ts does the same at module level).
-  const hooks = nodeHooks(logPath, faults);
+  const hooks = nodeHooks(logPath, { faults, clock, windows });
   const cluster = new Component("kubeherd:index:Cluster", "kubeherd");
   const batches = rolloutBatches(config);
   const trigger = gateTrigger(config, region);

@@ -11,7 +11,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { readFileSync } from "node:fs";
 import { configSchema } from "../../../components/config/schema";
 import { declareCluster } from "./cluster";
-import type { HookFaults } from "./hooks";
+import type { HookFaults, WallClock } from "./hooks";
 
 /** What the test asks for; see engine-stack.ts. */
 export interface UpRequest {
@@ -25,6 +25,8 @@ export interface UpRequest {
   region: string;
   logPath: string;
   faults?: HookFaults;
+  /** The drain hook's wall clock for maintenance windows; the system's when undefined. */
+  clock?: WallClock;
   /** `pulumi up --parallel`; the CLI's default when undefined. */
   parallel?: number;
   /** PULUMI_HOME, PULUMI_BACKEND_URL, the passphrase and the offline switches. */
@@ -40,7 +42,7 @@ async function main(requestPath: string): Promise<void> {
     pulumiHome: request.env.PULUMI_HOME,
     pulumiCommand,
     envVars: request.env,
-    program: async () => declareCluster({ config, region: request.region, logPath: request.logPath, faults: request.faults }),
+    program: async () => declareCluster({ config, region: request.region, logPath: request.logPath, faults: request.faults, clock: request.clock }),
   });
   const stack = await Stack.createOrSelect(request.stack, workspace);
   try {
