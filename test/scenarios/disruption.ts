@@ -65,10 +65,11 @@ export interface Scenario {
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKwk";
 
 /**
- * The stack of a scenario: one pets worker pool whose listed hosts are the scenario's nodes (found by name), with
- * a kubelet patch bump from base to target, so the plan drains every node in order.
+ * The stack of a scenario as a stack file says it (`kubeherd:*` values): one pets worker pool whose listed hosts
+ * are the scenario's nodes (found by name), with a kubelet patch bump from base to target, so the plan drains
+ * every node in order. The control-plane pool of the fixture stays; its nodes are not in the scenario's cluster.
  */
-export function scenarioStack(s: Scenario): { plan: Plan; config: KubeherdConfig; base: KubeherdConfig } {
+export function scenarioStackInput(s: Scenario): { base: Record<string, unknown>; target: Record<string, unknown> } {
   const pool = {
     name: "workers",
     role: "worker",
@@ -78,8 +79,16 @@ export function scenarioStack(s: Scenario): { plan: Plan; config: KubeherdConfig
     rollout: s.rollout ?? {},
   };
   const cp = (currentInput.pools as Record<string, unknown>[])[0];
-  const target = config(patched(currentInput, { pools: [cp, pool] }));
-  const base = config(patched(currentInput, { pools: [cp, pool], versions: { kubernetes: "1.30.1", kubeadm: "1.30.1-1.1", kubelet: "1.30.1-1.1", kubectl: "1.30.1-1.1" } }));
+  const target = patched(currentInput, { pools: [cp, pool] });
+  const base = patched(currentInput, { pools: [cp, pool], versions: { kubernetes: "1.30.1", kubeadm: "1.30.1-1.1", kubelet: "1.30.1-1.1", kubectl: "1.30.1-1.1" } });
+  return { base, target };
+}
+
+/** The scenario's stack, validated, and its plan with the workers' drains only. */
+export function scenarioStack(s: Scenario): { plan: Plan; config: KubeherdConfig; base: KubeherdConfig } {
+  const input = scenarioStackInput(s);
+  const target = config(input.target);
+  const base = config(input.base);
   const plan = planRollout({ stack: s.name, base, target, region: "eu-west-1" });
   // The control-plane nodes are not part of a scenario: keep the workers' drains only.
   return { plan: { ...plan, steps: plan.steps.filter((st) => st.pool === "workers") }, config: target, base };
