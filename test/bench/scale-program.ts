@@ -1,7 +1,8 @@
 /**
  * One run of the program (index.ts) under Pulumi's mocks for the 1,000-node stack: the example dev stack with five
  * cattle pools of 200 and its pets control plane. Run in its own process by scale.bench.ts, so its memory is its own;
- * prints one JSON line: seconds, peak RSS in MB, stored dependency edges (every registration's dependencies), nodes.
+ * prints one JSON line: seconds, peak RSS in MB, stored dependency edges (every registration's dependencies; of them
+ * those that order nodes, to and from the gates, and the instances' launch template inputs), nodes.
  */
 import { join } from "node:path";
 import { readStackFile } from "../../components/config/stackfile";
@@ -33,7 +34,12 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   const nodes = registered.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "command:remote:Command").length;
   const edges = registered.reduce((n, r) => n + r.dependencies.length, 0);
-  process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, edges, nodes, pools: 6, resources: registered.length })}\n`);
+  // The edges that order nodes: to and from the gates between batches (components/node-options.ts).
+  const gates = new Set(registered.filter((r) => r.type === "pulumi:index:Stash").map((r) => r.urn));
+  const ordering = registered.reduce((n, r) => n + r.dependencies.filter((d) => gates.has(r.urn) || gates.has(d)).length, 0);
+  const templates = new Set(registered.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate").map((r) => r.urn));
+  const templateInputs = registered.reduce((n, r) => n + (gates.has(r.urn) ? 0 : r.dependencies.filter((d) => templates.has(d)).length), 0);
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, edges, ordering, templateInputs, nodes, pools: 6, resources: registered.length })}\n`);
 }
 
 if (require.main === module) {

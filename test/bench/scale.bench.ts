@@ -8,7 +8,8 @@
  *   engine-state-300-nodes:   bytes of the state file after a real `pulumi up` of the engine suite's program
  *                             (test/engine/program) with 100 and 300 cattle nodes (their ratio: 3 is linear, 9 quadratic)
  *   engine-rollout-100-nodes: seconds of a patch bump of a 100-node rolling pool through the real engine with the
- *                             stand-ins' fixed step times, one node at a time, then with maxUnavailable "10%"
+ *                             stand-ins' fixed step times, one node at a time, then with maxUnavailable "10%"; and
+ *                             both without what an up costs with nothing to do (program, engine, providers, state)
  * The engine figures need the Pulumi CLI that `npm run test:engine` builds; without it they say so.
  */
 import { execFile } from "node:child_process";
@@ -19,6 +20,7 @@ import { configSchema, type KubeherdConfig } from "../../components/config/schem
 import { planRollout } from "../../components/rollout/plan";
 import { EngineStack } from "../engine/engine-stack";
 import { pulumiCliRoot } from "../toolchain/pulumi-cli";
+import { ACTION_MS } from "../engine/program/stand-ins";
 import { cluster, patchBump, region } from "../engine/scenarios";
 import { scaleStackConfig } from "./scale-program";
 
@@ -28,8 +30,9 @@ const TSX = join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
 async function programFigure(): Promise<string> {
   // Its own process: the peak memory is the program's alone.
   const { stdout } = await run(TSX, [join(__dirname, "scale-program.ts")], { maxBuffer: 16 * 1024 * 1024 });
-  const r = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { seconds: number; maxRssMb: number; edges: number; nodes: number };
-  return `program-1000-nodes: ${r.seconds.toFixed(1)} s, ${Math.round(r.maxRssMb)} MB, ${r.edges} edges (${r.nodes} nodes)`;
+  const r = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { seconds: number; maxRssMb: number; edges: number; ordering: number; templateInputs: number; nodes: number };
+  const rest = r.edges - r.ordering - r.templateInputs;
+  return `program-1000-nodes: ${r.seconds.toFixed(1)} s, ${Math.round(r.maxRssMb)} MB, ${r.edges} edges (${r.nodes} nodes; ${r.ordering} edges order them, ${(r.ordering / r.nodes).toFixed(1)} per node; ${r.templateInputs} launch template inputs; ${rest} among the pools' other resources)`;
 }
 
 /** The scaled stack as a validated config (the stack file's keys without their namespace). */
@@ -74,7 +77,8 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
     }
     lines.push(`engine-state-ratio-300-100: ${(sizes[1] / sizes[0]).toFixed(2)} (3 is linear, 9 quadratic)`);
 
-    const seconds: string[] = [];
+    const seconds: number[] = [];
+    let idle = 0;
     for (const budget of [1, "10%"]) {
       const engine = stack(`rollout-${budget === 1 ? "one" : "tenth"}`);
       const shape = { workers: 100, rollout: { maxUnavailable: budget } };
@@ -82,9 +86,17 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
       const start = performance.now();
       const bump = await engine.up(cluster(shape, patchBump), { parallel: 32 });
       if (bump.result !== "succeeded") throw new Error(`bench: the bump failed: ${bump.error ?? ""}`);
-      seconds.push(((performance.now() - start) / 1000).toFixed(1));
+      seconds.push((performance.now() - start) / 1000);
+      // What every up costs before and after its steps: the program, the engine, the providers, the state.
+      const again = performance.now();
+      if ((await engine.up(cluster(shape, patchBump), { parallel: 32 })).result !== "succeeded") throw new Error("bench: the up after the bump failed");
+      idle = Math.max(idle, (performance.now() - again) / 1000);
     }
-    lines.push(`engine-rollout-100-nodes: ${seconds[0]} s, ${seconds[1]} s`);
+    const [one, tenth] = seconds;
+    lines.push(
+      `engine-rollout-100-nodes: ${one.toFixed(1)} s, ${tenth.toFixed(1)} s (${(one / tenth).toFixed(1)}x; an up with nothing to change takes ${idle.toFixed(1)} s, ` +
+        `the rollouts beyond it ${(one - idle).toFixed(1)} s and ${(tenth - idle).toFixed(1)} s: ${((one - idle) / (tenth - idle)).toFixed(1)}x; each node step is ${ACTION_MS} ms here)`,
+    );
   } finally {
     stacks.forEach((s) => s.remove());
   }
