@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig } from "./config/schema";
 import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
+import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { batchGate, cattleNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
@@ -30,7 +31,7 @@ export interface CattlePoolArgs {
 }
 
 export class CattlePoolComponent extends pulumi.ComponentResource {
-  readonly instances: aws.ec2.Instance[] = [];
+  readonly instances: NodeInstance[] = [];
   readonly launchTemplate: aws.ec2.LaunchTemplate;
   readonly nodeNames: string[];
   /** The gate after this pool's last batch. */
@@ -50,12 +51,12 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
 
     let after = args.after;
     for (const batch of args.batches) {
-      const members: aws.ec2.Instance[] = [];
+      const members: NodeInstance[] = [];
       for (const name of batch.nodes) {
         const node = nodes.find((n) => n.node === name);
         if (!node) throw new Error(`batch ${batch.number} names ${name}, which is not a node of pool ${pool.name}`);
         registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number });
-        const instance = new aws.ec2.Instance(node.node, {
+        const instance = new NodeInstance(node.node, {
           launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
           subnetId: node.subnet,
           tags: nodeTags(config, pool.name, node.node),

@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
+import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { batchGate, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
@@ -33,7 +34,7 @@ export interface PetsPoolArgs {
 
 export class PetsPoolComponent extends pulumi.ComponentResource {
   readonly commands: command.remote.Command[] = [];
-  readonly instances: aws.ec2.Instance[] = [];
+  readonly instances: NodeInstance[] = [];
   readonly nodeNames: string[];
   /** The gate after this pool's last batch. */
   readonly lastGate?: pulumi.Resource;
@@ -98,7 +99,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
 
 
   /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
-  private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): aws.ec2.Instance[] {
+  private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): NodeInstance[] {
     const { config, pool } = args;
     const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType as string, securityGroups: pool.securityGroups ?? [],
@@ -106,7 +107,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       region: ec2.region, kmsKey: ec2.kmsKey, provider: ec2.provider, now: ec2.now,
     }, this);
     const subnets = pool.subnets ?? [];
-    return nodeNames.map((node, i) => new aws.ec2.Instance(`${name}-${node}-instance`, {
+    return nodeNames.map((node, i) => new NodeInstance(`${name}-${node}-instance`, {
       launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       subnetId: subnets[i % subnets.length],
       tags: nodeTags(config, pool.name, node),

@@ -1,9 +1,10 @@
 /**
  * The Node.js SDK wraps every promise behind a resource's outputs in `debuggablePromise`, which stores
- * `new Error().stack` on it for a leak report printed only when PULUMI_DEBUG_PROMISE_LEAKS is set. An
- * aws.ec2.Instance has 63 outputs and four such promises each, so at 1,000 nodes the program formatted about
+ * `new Error().stack` on it for a leak report printed only when PULUMI_DEBUG_PROMISE_LEAKS is set: four for each
+ * output of each resource. With the 63 outputs of aws.ec2.Instance, at 1,000 nodes the program formatted about
  * 250,000 stack traces (source-mapped, as under ts-node or tsx): 10 of its 21 s under mocks (`npm run bench`,
- * program-1000-nodes). The resources' own source positions do not depend on it (the SDK raises the limit for those).
+ * program-1000-nodes; node-instance.ts since cut the outputs). The resources' own source positions do not depend on
+ * it (the SDK raises the limit for those).
  *
  * `withoutPromiseStacks` runs the cluster's construction with `Error.stackTraceLimit` at 0 and restores it however
  * it ends; with PULUMI_DEBUG_PROMISE_LEAKS set it changes nothing, so the leak report keeps its stacks.
