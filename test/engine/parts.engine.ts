@@ -7,6 +7,7 @@ import type { Step } from "../../components/rollout/plan";
 import { engineActions, inBatches, nodeModes, unforgottenTerminations } from "./engine-log";
 import { remoteReplaces, wrapperGoMod } from "../toolchain/pulumi-cli";
 import { articleConfig, cluster } from "./scenarios";
+import { actionMs } from "./program/stand-ins";
 
 describe("reading the engine log as plan steps", () => {
   const modes = nodeModes(articleConfig());
@@ -96,5 +97,15 @@ describe("the wrapper module that builds the Pulumi CLI", () => {
 
   it("writes them into a module that requires nothing yet (go get pins pkg and sdk at one version)", () => {
     expect(wrapperGoMod(["a => b v1"])).toBe("module kubeherd.test/pulumi-cli\n\ngo 1.26\n\nreplace a => b v1\n");
+  });
+});
+
+describe("the stand-ins' step time", () => {
+  it("is 150 ms unless KUBEHERD_ENGINE_ACTION_MS gives a whole number of milliseconds", () => {
+    expect(actionMs(undefined)).toBe(150);
+    expect(actionMs("1000")).toBe(1000);
+    for (const bad of ["", "0", "1.5", "-3", "1e3", "ten", "9999999"]) {
+      expect(() => actionMs(bad), bad).toThrow(/KUBEHERD_ENGINE_ACTION_MS/);
+    }
   });
 });

@@ -9,8 +9,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { appendFileSync } from "node:fs";
 
-/** Every action waits this long after logging, so actions the engine runs concurrently interleave in the log. */
-export const ACTION_MS = 150;
+/**
+ * Every action waits this long after logging, so actions the engine runs concurrently interleave in the log: 150 ms,
+ * or `KUBEHERD_ENGINE_ACTION_MS` (the bench's rollout figure takes longer steps, nearer a real node's).
+ */
+export const ACTION_MS = actionMs(process.env.KUBEHERD_ENGINE_ACTION_MS);
+
+export function actionMs(value: string | undefined): number {
+  if (value === undefined) return 150;
+  if (!/^[1-9][0-9]{0,5}$/.test(value)) throw new Error(`KUBEHERD_ENGINE_ACTION_MS: ${JSON.stringify(value)} is not a whole number of milliseconds from 1`);
+  return Number(value);
+}
 
 /** What a stand-in logs for its create and delete, and which inputs make its provider ask for a replacement. */
 interface StandInSpec {
