@@ -64,8 +64,10 @@ export function ensureDebianTools(
   const fd = openSync(log, "a");
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    // One apt at a time across test processes (CI builds the e2e toolchain beside npm test): util-linux's flock.
+    const lock = join(testCacheDir(), "apt.lock");
     for (const args of [["update"], ["install", "-y", ...packages]]) {
-      const r = spawnSync("apt-get", args, { stdio: ["ignore", fd, fd], env });
+      const r = spawnSync("flock", ["-w", "900", lock, "apt-get", ...args], { stdio: ["ignore", fd, fd], env });
       if (r.status !== 0) {
         throw new Error(`apt-get ${args.join(" ")} failed (exit ${r.status ?? r.signal}); its output is in ${log}`);
       }
