@@ -25,6 +25,7 @@ import { readOnly } from "../../components/kube/readOnly";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 import { workloadPods } from "../scenarios/build";
 import { SCENARIOS, scenarioStack, scenarioStackInput, type Scenario } from "../scenarios/disruption";
+import { expectVerdicts } from "../scenarios/verdicts";
 import { freePort, startControlPlane, type ControlPlane } from "./cluster/control-plane";
 import { eventually } from "./cluster/eventually";
 import {
@@ -213,13 +214,7 @@ for (const scenario of SCENARIOS) {
     });
 
     it("gives each node the scenario's verdict, naming its exact pods and PDBs", () => {
-      expect(preview.nodes.map((n) => n.node)).toEqual(scenario.nodes.map((n) => n.name));
-      for (const want of scenario.expect) {
-        const got = preview.nodes.find((n) => n.node === want.node)!;
-        expect({ node: got.node, verdict: got.verdict, blocking: got.blocking }).toEqual({ node: want.node, verdict: want.verdict, blocking: want.blocking });
-        for (const name of want.names ?? []) expect(got.why.join("\n")).toContain(name);
-        if (want.unavailable) expect(got.unavailable.map((u) => u.workload)).toEqual(want.unavailable);
-      }
+      expectVerdicts(preview, scenario);
       for (const got of preview.nodes) {
         // Every pod the scenario put on the node, by name, is evicted or refused; its DaemonSets' pods are left.
         const moving = [...got.evict.flatMap((e) => e.pods), ...got.refuse.map((r) => r.pod)];

@@ -7,6 +7,7 @@ import { readOnly } from "../../components/kube/readOnly";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { buildScenario } from "../scenarios/build";
 import { SCENARIOS, scenarioStack } from "../scenarios/disruption";
+import { expectVerdicts } from "../scenarios/verdicts";
 import { currentConfig } from "../fixtures/config";
 import { clock, startApi } from "./harness";
 
@@ -22,13 +23,7 @@ describe("livePreview: one scenario per verdict, built through the API", () => {
     await buildScenario(kubeconfigOf(h.api.kubeconfig), scenario);
     const { plan, config } = scenarioStack(scenario);
     const preview = await livePreview(readOnly(h.client), plan, config, clock);
-    expect(preview.nodes.map((n) => n.node)).toEqual(scenario.nodes.map((n) => n.name));
-    for (const want of scenario.expect) {
-      const got = preview.nodes.find((n) => n.node === want.node)!;
-      expect({ node: got.node, verdict: got.verdict, blocking: got.blocking }).toEqual({ node: want.node, verdict: want.verdict, blocking: want.blocking });
-      for (const name of want.names ?? []) expect(got.why.join("\n")).toContain(name);
-      if (want.unavailable) expect(got.unavailable.map((u) => u.workload)).toEqual(want.unavailable);
-    }
+    expectVerdicts(preview, scenario);
     expect(preview.blocking).toBe(scenario.expect.some((e) => e.blocking));
   });
 });
