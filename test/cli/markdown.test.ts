@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { poolLine } from "../../components/cli/format";
 import { planMarkdown } from "../../components/cli/markdown";
 import { runPlan } from "../../components/cli/plan";
 import { REPO_DIR } from "../fixtures/stackfiles";
@@ -50,6 +51,16 @@ describe("the markdown plan of the article's bump", () => {
     const md = planMarkdown(planRollout({ stack: "dev", base: currentConfig({ pools }), target, region: "eu-west-1" }));
     expect(md).toMatch(/subgraph b3\["batch 3: workers, 2 nodes at once"\]\n {4}v3\["3\. workers\/workers-0: [^\n]+\n {4}v4\["4\. workers\/workers-1: [^\n]+\n {2}end/);
     expect(md).toContain("#### Batch 3: workers, 2 nodes at once");
+  });
+
+  it("shows a pool's maintenance window in its row, and in the text plan's pool line", () => {
+    const window = { days: ["mon", "tue", "wed", "thu"], start: "22:00", end: "04:00", timeZone: "Europe/Amsterdam" };
+    const pools = currentConfig().pools.map((p) => (p.mode === "cattle" ? { ...p, rollout: { window } } : p));
+    const target = currentConfig({ pools, versions: { kubernetes: "1.30.3", kubeadm: "1.30.3-1.1", kubelet: "1.30.3-1.1", kubectl: "1.30.3-1.1" } });
+    const plan = planRollout({ stack: "dev", base: currentConfig({ pools }), target, region: "eu-west-1" });
+    const want = "3 replaced (rolling), 3 batches, one node at a time, window mon, tue, wed, thu 22:00–04:00 Europe/Amsterdam";
+    expect(section(planMarkdown(plan), "Pools, in rollout order")).toContain(`| workers | worker | cattle (rolling) | 3 | ${want} | yes |`);
+    expect(poolLine(plan.pools.find((p) => p.pool === "workers")!)).toBe(want);
   });
 
   it("numbers every step of the plan in order, grouped by node", () => {
