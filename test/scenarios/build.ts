@@ -193,8 +193,9 @@ async function settle(kc: KubeConfig, s: Scenario, seconds: number): Promise<voi
     return uncounted.length === 0 ? true : undefined;
   }, deadline);
   if (!counted) throw new Error(`scenario "${s.name}": the disruption controller did not count every pod of ${uncounted.join(", ")} within ${seconds}s`);
-  // Last, the Nodes as the scenario made them: a kubelet stand-in (KWOK) that still knew an earlier Node of the same
-  // name was seen to patch its old allocatable over a new one right after the create (a no-room preview then saw room).
+  // Last, the Nodes as the scenario made them, Ready and untainted: a new Node carries the node lifecycle
+  // controller's `node.kubernetes.io/not-ready` NoSchedule taint until the controller has seen it Ready, and a preview
+  // taken meanwhile rightly finds no node to take the evicted pods (seen once on a cold CI run).
   const allocatable = (n: Scenario["nodes"][number]) => ({ cpu: n.cpu ?? "4", memory: n.memory ?? "16Gi", pods: String(n.pods ?? 110) });
   let unlike: string[] = [];
   const nodesRight = await watchUntil(client, systemClock, { kind: "nodes" }, (all) => {
@@ -203,10 +204,11 @@ async function settle(kc: KubeConfig, s: Scenario, seconds: number): Promise<voi
         const node = [...all.values()].find((x) => x.metadata?.name === n.name);
         const a = node?.status?.allocatable ?? {};
         const want = allocatable(n);
-        return !node || a.cpu !== want.cpu || a.memory !== want.memory || a.pods !== want.pods || node.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True";
+        const tainted = (node?.spec?.taints ?? []).some((t) => t.key === "node.kubernetes.io/not-ready" || t.key === "node.kubernetes.io/unreachable");
+        return !node || tainted || a.cpu !== want.cpu || a.memory !== want.memory || a.pods !== want.pods || node.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True";
       })
       .map((n) => n.name);
     return unlike.length === 0 ? true : undefined;
   }, deadline);
-  if (!nodesRight) throw new Error(`scenario "${s.name}": Nodes ${unlike.join(", ")} not Ready with the scenario's allocatable within ${seconds}s`);
+  if (!nodesRight) throw new Error(`scenario "${s.name}": Nodes ${unlike.join(", ")} not Ready, untainted and with the scenario's allocatable within ${seconds}s`);
 }
