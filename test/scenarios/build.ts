@@ -61,6 +61,9 @@ export function scenarioPods(s: Scenario): string[] {
   return [...(s.workloads ?? []).flatMap((w) => workloadPods(w).map((n) => `${w.namespace}/${n}`)), ...(s.bare ?? []).map((b) => `${b.namespace}/${b.name}`)];
 }
 
+/** A scenario Node's allocatable (and capacity), as it registers them. */
+const allocatableOf = (n: Scenario["nodes"][number]) => ({ cpu: n.cpu ?? "4", memory: n.memory ?? "16Gi", pods: String(n.pods ?? 110) });
+
 export async function buildScenario(kc: KubeConfig, s: Scenario, opts: BuildOptions = {}): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -76,8 +79,8 @@ export async function buildScenario(kc: KubeConfig, s: Scenario, opts: BuildOpti
       metadata: { name: n.name, labels: { "kubernetes.io/hostname": n.name, ...n.labels }, annotations: opts.nodeAnnotations },
       spec: { unschedulable: n.unschedulable },
       status: {
-        allocatable: { cpu: n.cpu ?? "4", memory: n.memory ?? "16Gi", pods: String(n.pods ?? 110) },
-        capacity: { cpu: n.cpu ?? "4", memory: n.memory ?? "16Gi", pods: String(n.pods ?? 110) },
+        allocatable: allocatableOf(n),
+        capacity: allocatableOf(n),
         conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }],
         nodeInfo: {
           kubeletVersion: opts.kubeletVersion ?? "v1.30.1", kubeProxyVersion: "", containerRuntimeVersion: "containerd://1.7.19", osImage: "Ubuntu 22.04.4 LTS",
@@ -196,14 +199,13 @@ async function settle(kc: KubeConfig, s: Scenario, seconds: number): Promise<voi
   // Last, the Nodes as the scenario made them, Ready and untainted: a new Node carries the node lifecycle
   // controller's `node.kubernetes.io/not-ready` NoSchedule taint until the controller has seen it Ready, and a preview
   // taken meanwhile rightly finds no node to take the evicted pods (seen once on a cold CI run).
-  const allocatable = (n: Scenario["nodes"][number]) => ({ cpu: n.cpu ?? "4", memory: n.memory ?? "16Gi", pods: String(n.pods ?? 110) });
   let unlike: string[] = [];
   const nodesRight = await watchUntil(client, systemClock, { kind: "nodes" }, (all) => {
     unlike = s.nodes
       .filter((n) => {
         const node = [...all.values()].find((x) => x.metadata?.name === n.name);
         const a = node?.status?.allocatable ?? {};
-        const want = allocatable(n);
+        const want = allocatableOf(n);
         const tainted = (node?.spec?.taints ?? []).some((t) => t.key === "node.kubernetes.io/not-ready" || t.key === "node.kubernetes.io/unreachable");
         return !node || tainted || a.cpu !== want.cpu || a.memory !== want.memory || a.pods !== want.pods || node.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True";
       })

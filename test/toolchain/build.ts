@@ -10,6 +10,7 @@ import { testCache } from "./go-build";
 import { ensurePulumiCli } from "./pulumi-cli";
 import { ensureClusterToolchain, ensureToolchain, type Built } from "./toolchain";
 
+const USAGE = "usage: npm run toolchain [-- --only pulumi|cluster]";
 const started = Date.now();
 
 function report(built: Built[]): void {
@@ -24,7 +25,7 @@ async function build(only: string | undefined): Promise<Record<string, unknown>>
     return { pulumiRoot: cli.root, pulumiVersion: cli.version };
   }
   if (only === "cluster") return { ...(await ensureClusterToolchain(report)) };
-  if (only !== undefined) throw new Error(`--only: ${JSON.stringify(only)} is not pulumi or cluster\nusage: npm run toolchain [-- --only pulumi|cluster]`);
+  if (only !== undefined) throw new Error(`--only: ${JSON.stringify(only)} is not pulumi or cluster\n${USAGE}`);
   return { ...(await ensureToolchain(report)) };
 }
 
@@ -32,7 +33,7 @@ let only: string | undefined;
 try {
   ({ values: { only } } = parseArgs({ options: { only: { type: "string" } } }));
 } catch (err) {
-  console.error(`${err instanceof Error ? err.message : String(err)}\nusage: npm run toolchain [-- --only pulumi|cluster]`);
+  console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   process.exit(2);
 }
 
