@@ -6,7 +6,7 @@
  * fresh per node and pinned by the caller; the login user reaches root with `sudo -n`, as in production.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,12 +244,21 @@ class LiveNode implements SshNode {
     const child = this.sshd;
     this.sshd = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const inner = child.pid === undefined ? undefined : pidNamespaceOf(child.pid);
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
     child.kill("SIGKILL");
     await exited;
-    // the namespace's processes are killed by the kernel once its pid 1 is gone; wait until the port is free
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await canConnect(this.host, this.port))) await new Promise((r) => setTimeout(r, 50));
+    // The kernel kills the namespace's processes once its pid 1 is gone, but tears it down some time after, not at
+    // once: wait (bounded) until no process is left in it and the port is free.
+    const deadline = Date.now() + NAMESPACE_GONE_TIMEOUT_MS;
+    for (;;) {
+      const left = inner === undefined ? [] : pidsInNamespace(inner);
+      if (left.length === 0 && !(await canConnect(this.host, this.port))) return;
+      if (Date.now() >= deadline) {
+        throw new Error(`node ${this.name}: ${left.length > 0 ? `pids ${left.join(", ")} of its namespace` : `${this.host}:${this.port}`} still there ${NAMESPACE_GONE_TIMEOUT_MS / 1000} s after sshd was killed`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   breakKubelet(): void {
@@ -288,6 +297,35 @@ class LiveNode implements SshNode {
     live.delete(this);
     this.root.destroySync();
   }
+}
+
+const NAMESPACE_GONE_TIMEOUT_MS = 10_000;
+
+/**
+ * The pid namespace of the only child of `unshare` (the namespace's pid 1), as /proc names it (`pid:[4026532…]`);
+ * undefined once it is gone.
+ */
+function pidNamespaceOf(unsharePid: number): string | undefined {
+  try {
+    const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    return children.length === 1 ? readlinkSync(`/proc/${children[0]}/ns/pid`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host pids of the processes still in pid namespace `ns` (zombies included, until reaped). */
+function pidsInNamespace(ns: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/ns/pid`) === ns) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 /** Whether a TCP connection to host:port is accepted (closed again at once). */
