@@ -59,10 +59,17 @@ function checkBudgets(pool: Pool, at: (...path: (string | number)[]) => string):
   const { rollout } = pool;
   const size = pool.mode === "cattle" ? pool.size : (pool.nodes?.length ?? pool.size ?? 0);
   const unavailable = budgetNodes(rollout.maxUnavailable, size);
-  if (pool.role === "control-plane" && unavailable > 1) {
-    problems.push(error(at("rollout", "maxUnavailable"), `${JSON.stringify(rollout.maxUnavailable)} is ${unavailable} nodes: control-plane nodes change one at a time (etcd quorum, kubeadm upgrade order); use 1`));
+  // A count is what the user asked for, whatever the pool's size today: 2 on a one-node control plane is refused too.
+  const asked = typeof rollout.maxUnavailable === "number" ? rollout.maxUnavailable : unavailable;
+  if (pool.role === "control-plane" && asked > 1) {
+    problems.push(error(at("rollout", "maxUnavailable"), `${JSON.stringify(rollout.maxUnavailable)} is ${asked} nodes: control-plane nodes change one at a time (etcd quorum, kubeadm upgrade order); use 1`));
   }
   const surge = pool.mode === "cattle" && rollout.strategy === "surge";
+  // A batch of the whole pool takes every node out at once; a pool of one is the size-1 rule's (cattle) or has no
+  // other way (a single pets host is drained alone either way).
+  if (pool.role === "worker" && !surge && size > 1 && unavailable >= size && !rollout.allowZeroCapacity) {
+    problems.push(error(at("rollout", "maxUnavailable"), `${JSON.stringify(rollout.maxUnavailable)} is all ${size} nodes of pool ${pool.name}: they would drain${pool.mode === "cattle" ? " and terminate" : ""} at once, leaving the pool no capacity; use at most ${size - 1}${pool.mode === "cattle" ? ", strategy surge," : ""} or set rollout.allowZeroCapacity: true`));
+  }
   if (surge && budgetNodes(rollout.maxSurge, size) > unavailable) {
     problems.push(error(at("rollout", "maxSurge"), `${JSON.stringify(rollout.maxSurge)} is ${budgetNodes(rollout.maxSurge, size)} nodes, more than maxUnavailable (${unavailable}): a surge pool's old nodes leave at the end in the batches their replacements came up in (the engine deletes by the same graph), so raise rollout.maxUnavailable to at least that or lower maxSurge`));
   }

@@ -122,7 +122,8 @@ export const rolloutSchema = z.strictObject({
   /** Cattle only. `rolling`: drain, terminate, launch, wait, batch by batch (`maxUnavailable`). `surge`: launch all new nodes
    * first (`maxSurge` at a time), then drain and terminate the old ones. @default "rolling" */
   strategy: z.enum(["rolling", "surge"]).default("rolling"),
-  /** Allow `rolling` on a pool of one node (capacity drops to zero during its replacement). @default false */
+  /** Allow a change that leaves a worker pool no node: `rolling` on a cattle pool of one node, or a `maxUnavailable`
+   * of the whole pool (every node drained at once). @default false */
   allowZeroCapacity: z.boolean().default(false),
   /** Deadline for one node's drain. @default 600 */
   drainTimeoutSeconds: seconds(600),

@@ -41,6 +41,33 @@ describe("refusing bad rollout settings, naming the key", () => {
     expect(errorsWith([{ ...controlPlane, rollout: { maxUnavailable: "50%" } }, workers, storage])).toEqual([]);
   });
 
+  it("refuses a count above one on a control-plane pool of one node, where it would be clamped to the pool", () => {
+    const single = { ...controlPlane, nodes: (controlPlane.nodes as Input[]).slice(0, 1) };
+    expect(errorsWith([{ ...single, rollout: { maxUnavailable: 2 } }, workers, storage])).toEqual([
+      { key: "kubeherd:pools[0].rollout.maxUnavailable", message: expect.stringMatching(/^2 is 2 nodes: control-plane nodes change one at a time/) },
+    ]);
+    expect(errorsWith([{ ...single, rollout: { maxUnavailable: 1 } }, workers, storage])).toEqual([]);
+  });
+
+  it.each([
+    ["a count of the pool's size", { maxUnavailable: 4 }, { size: 4 }, /^4 is all 4 nodes of pool workers: they would drain and terminate at once/],
+    ["a count above the pool's size", { maxUnavailable: 9 }, { size: 4 }, /^9 is all 4 nodes/],
+    ["100%", { maxUnavailable: "100%" }, { size: 4 }, /^"100%" is all 4 nodes.*use at most 3, strategy surge, or set rollout.allowZeroCapacity: true$/],
+  ])("refuses a rolling batch of the whole pool: %s", (_what, rollout, more, message) => {
+    expect(workersWith(rollout, more)).toEqual([{ key: "kubeherd:pools[1].rollout.maxUnavailable", message: expect.stringMatching(message) }]);
+    expect(workersWith({ ...rollout, allowZeroCapacity: true }, more)).toEqual([]);
+    expect(workersWith({ ...rollout, strategy: "surge" }, more)).toEqual([]);
+  });
+
+  it("refuses a batch of every host of a pets worker pool, and accepts one short of it", () => {
+    const hosts = [1, 2, 3].map((i) => ({ name: `storage-${i}`, host: `10.10.3.${20 + i}`, hostKey: (storage.nodes as Input[])[0].hostKey }));
+    const pool = (rollout: Input) => errorsWith([controlPlane, workers, { ...storage, nodes: hosts, rollout }]);
+    expect(pool({ maxUnavailable: "100%" })).toEqual([
+      { key: "kubeherd:pools[2].rollout.maxUnavailable", message: expect.stringMatching(/^"100%" is all 3 nodes of pool storage: they would drain at once, leaving the pool no capacity; use at most 2 or set/) },
+    ]);
+    expect(pool({ maxUnavailable: 2 })).toEqual([]);
+  });
+
   it("refuses byZone on pets hosts without a zone, naming them", () => {
     expect(errorsWith([controlPlane, workers, { ...storage, rollout: { byZone: true } }])).toEqual([
       { key: "kubeherd:pools[2].rollout.byZone", message: "needs a zone on every node; storage-1 has none (set nodes[].zone)" },
