@@ -3,9 +3,11 @@
  * Kubernetes provider uses). Node patches go out as JSON merge patches: client-node 1.x would otherwise pick the
  * first patch type of the OpenAPI spec, JSON Patch, which cannot say "remove this annotation if present".
  */
+import { hostname } from "node:os";
 import {
   ApiException,
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
@@ -14,13 +16,16 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import {
+  describeAccess,
   KubeApiError,
   type EvictionOutcome,
   type Kind,
   type KubeClient,
   type ListResult,
+  type NodeEvent,
   type ObjectOf,
   type Query,
+  type ResourceAccess,
   type WatchEventType,
   type Watcher,
 } from "./client";
@@ -93,12 +98,14 @@ export class ApiClient implements KubeClient {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly policy: PolicyV1Api;
+  private readonly authorization: AuthorizationV1Api;
   private readonly watcher: Watch;
 
   constructor(kc: KubeConfig) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.policy = kc.makeApiClient(PolicyV1Api);
+    this.authorization = kc.makeApiClient(AuthorizationV1Api);
     this.watcher = new Watch(kc);
   }
 
@@ -214,6 +221,49 @@ export class ApiClient implements KubeClient {
     } catch (err) {
       if (apiMessage(err)?.status === 404) return false;
       rethrow(err, `delete node ${name}`);
+    }
+  }
+
+  async mayDo(access: ResourceAccess): Promise<boolean> {
+    const what = `may ${access.verb} ${describeAccess(access)}`;
+    try {
+      const review = await bounded(
+        what,
+        this.authorization.createSelfSubjectAccessReview({
+          body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { ...access } } },
+        }),
+      );
+      return review.status?.allowed === true;
+    } catch (err) {
+      rethrow(err, what);
+    }
+  }
+
+  async recordNodeEvent(node: string, event: NodeEvent): Promise<void> {
+    const now = new Date();
+    try {
+      await bounded(
+        `record event ${event.reason} on node ${node}`,
+        this.core.createNamespacedEvent({
+          namespace: "default",
+          body: {
+            metadata: { generateName: `${node}.`, namespace: "default" },
+            // A Node's events carry its name as the uid, as the kubelet's do: `kubectl describe node` looks them up so.
+            involvedObject: { apiVersion: "v1", kind: "Node", name: node, uid: node },
+            type: event.type,
+            reason: event.reason,
+            message: event.message,
+            source: { component: "kubeherd" },
+            reportingComponent: "kubeherd",
+            reportingInstance: hostname(),
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        }),
+      );
+    } catch (err) {
+      rethrow(err, `record event ${event.reason} on node ${node}`);
     }
   }
 

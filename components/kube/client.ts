@@ -68,6 +68,35 @@ export interface KubeClient {
   /** False when the Node was already gone. */
   deleteNode(name: string): Promise<boolean>;
   evictPod(namespace: string, name: string): Promise<EvictionOutcome>;
+  /** Whether this identity may do `access` (a SelfSubjectAccessReview: the API server's own answer). */
+  mayDo(access: ResourceAccess): Promise<boolean>;
+  /** Records a core/v1 Event on a Node (`kubectl describe node` shows it). */
+  recordNodeEvent(node: string, event: NodeEvent): Promise<void>;
+}
+
+/** One verb on one resource, as RBAC and a SelfSubjectAccessReview name it. */
+export interface ResourceAccess {
+  verb: string;
+  /** "" for the core group. */
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Omitted: cluster-wide (or every namespace). */
+  namespace?: string;
+}
+
+/** `pods/eviction in kube-system`, `deployments (apps)`: how a refusal names what was not allowed. */
+export function describeAccess(access: ResourceAccess): string {
+  const resource = access.subresource ? `${access.resource}/${access.subresource}` : access.resource;
+  const group = access.group === "" ? "" : ` (${access.group})`;
+  return `${resource}${group}${access.namespace ? ` in ${access.namespace}` : ""}`;
+}
+
+export interface NodeEvent {
+  type: "Normal" | "Warning";
+  /** UpperCamelCase, as Kubernetes reasons are: `KubeherdCordoned`. */
+  reason: string;
+  message: string;
 }
 
 /** A failed API call, carrying the API's own message (the `message` of its Status body) and HTTP status. */

@@ -146,7 +146,7 @@ export async function drainNode(client: KubeClient, clock: Clock, nodeName: stri
     throw new DrainError(timeoutMessage(label, options.timeoutSeconds, left, blocked, covering));
   }
   progress.say(`${label}: drained ${evicted.size} pods in ${elapsed(clock, start)}`, true);
-  return record;
+  return { ...record, evicted: evicted.size };
 }
 
 function blockingBudgets(pods: readonly V1Pod[], covering: readonly V1PodDisruptionBudget[]): string[] {

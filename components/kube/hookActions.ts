@@ -4,7 +4,8 @@
  * directly against the in-process API.
  */
 import { rolloutSchema, type Rollout } from "../config/schema";
-import type { KubeClient } from "./client";
+import { checkRolloutAccess } from "./access";
+import type { KubeClient, NodeEvent } from "./client";
 import type { Clock } from "./clock";
 import { drainNode } from "./drain";
 import { earlierNodesNotBack, type EarlierNode } from "./preflight";
@@ -56,6 +57,8 @@ export interface HookEnv {
   /** The wall-clock time, for maintenance windows (the clock above only measures durations). @default the system's */
   wallClock?: () => Date;
   log: (message: string) => void;
+  /** The check of the identity's rights (./access.ts), made once per program run by the first drain. */
+  access?: Promise<void>;
 }
 
 const INSTANCE_TYPE = "aws:ec2/instance:Instance";
@@ -111,11 +114,17 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
   }
   // Before anything is cordoned: outside its window a node does not start, and the update stops here.
   const closed = windowRefusal(args.name, r.rollout.window, (env.wallClock ?? (() => new Date()))());
-  if (closed) throw new Error(closed);
   const client = await env.client();
+  if (closed) await refuse(client, env, id, closed);
+  // An identity that may not do all a rollout does is refused before the first cordon, not half-way through.
+  env.access ??= checkRolloutAccess(client);
+  await env.access;
   const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
   if (notBack.length > 0) {
-    throw new Error(
+    await refuse(
+      client,
+      env,
+      id,
       `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
     );
   }
@@ -126,17 +135,47 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     return;
   }
   if (r.mode === "pets" && r.ctx && adoptable(args, node, r.ctx)) {
-    env.log(
-      `node ${shortName(name)}: already runs kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}; adopting it without a drain`,
-    );
+    const message = `already runs kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}; adopting it without a drain`;
+    env.log(`node ${shortName(name)}: ${message}`);
+    await recordEvent(client, env, name, { type: "Normal", reason: "KubeherdAdopted", message });
     return;
   }
-  const record = await drainNode(client, env.clock, name, {
-    policy: r.rollout,
-    timeoutSeconds: r.rollout.drainTimeoutSeconds,
-    log: env.log,
+  let record: DrainRecord;
+  try {
+    record = await drainNode(client, env.clock, name, {
+      policy: r.rollout,
+      timeoutSeconds: r.rollout.drainTimeoutSeconds,
+      log: env.log,
+    });
+  } catch (err) {
+    await recordEvent(client, env, name, { type: "Warning", reason: "KubeherdDrainFailed", message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+  await recordEvent(client, env, name, {
+    type: "Normal",
+    reason: "KubeherdDrained",
+    message: `cordoned and drained ${r.ctx ? `for kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}` : "for its change"}: evicted ${record.evicted ?? 0} pods`,
   });
   env.records.set(args.name, record);
+}
+
+/** Records `event` on the node; an event that cannot be recorded is logged and the rollout goes on (as client-go's recorder does). */
+async function recordEvent(client: KubeClient, env: HookEnv, node: string, event: NodeEvent): Promise<void> {
+  try {
+    await client.recordNodeEvent(node, event);
+  } catch (err) {
+    env.log(`node ${shortName(node)}: could not record event ${event.reason}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Throws `message`, after recording it on the node (when it is found) as a KubeherdRefused warning. */
+async function refuse(client: KubeClient, env: HookEnv, id: NodeIdentity, message: string): Promise<never> {
+  const name = await lookupNode(client, id).then(
+    (n) => n?.metadata?.name,
+    () => undefined,
+  );
+  if (name) await recordEvent(client, env, name, { type: "Warning", reason: "KubeherdRefused", message });
+  throw new Error(message);
 }
 
 /** The nodes of the batches before `ctx`'s whose Kubernetes node can be found: pets by name, cattle by outputs. */
@@ -188,7 +227,19 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
   });
   const name = node.metadata?.name ?? "";
   await moveCriSocket(client, name, r.ctx, env.log);
-  if (await uncordon(client, name)) env.log(`node ${shortName(name)}: uncordoned`);
+  const pins = r.ctx ? ` with kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}` : "";
+  await recordEvent(
+    client,
+    env,
+    name,
+    r.mode === "pets"
+      ? { type: "Normal", reason: "KubeherdConverged", message: `converged to its pins and Ready${pins}` }
+      : { type: "Normal", reason: "KubeherdJoined", message: `joined from its launch template and Ready${pins}` },
+  );
+  if (await uncordon(client, name)) {
+    env.log(`node ${shortName(name)}: uncordoned`);
+    await recordEvent(client, env, name, { type: "Normal", reason: "KubeherdUncordoned", message: "uncordoned after its change" });
+  }
   await markManaged(client, name, r.ctx ? { pool: r.ctx.pool, node: r.ctx.node } : undefined);
   await gate(args, env, r);
 }

@@ -20,5 +20,7 @@ export function readOnly(client: KubeClient): KubeClient {
     patchNode: (name) => Promise.reject(new WriteRefused(`patch node ${name}`)),
     deleteNode: (name) => Promise.reject(new WriteRefused(`delete node ${name}`)),
     evictPod: (namespace, name) => Promise.reject(new WriteRefused(`evict ${namespace}/${name}`)),
+    mayDo: (access) => client.mayDo(access),
+    recordNodeEvent: (node) => Promise.reject(new WriteRefused(`record an event on node ${node}`)),
   };
 }

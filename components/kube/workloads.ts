@@ -30,6 +30,8 @@ export interface DrainRecord {
   node: string;
   workloads: WorkloadRef[];
   budgets: BudgetRef[];
+  /** How many pods the drain evicted (set once it finished). */
+  evicted?: number;
 }
 
 const KIND_NAMES: Record<WorkloadKind, string> = {

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Kind } from "../../components/kube/client";
+import type { Kind, ResourceAccess } from "../../components/kube/client";
 import { FakeCluster, status, type AnyObject, type ApiStatus, type ClusterEvent, type Timing } from "./fakeCluster";
 import { applyPatch } from "./patches";
 
@@ -35,6 +35,15 @@ export interface Fault {
   times: number;
 }
 
+/** An Event as kubeherd posts it (the fields the tests read). */
+export interface AnyEvent {
+  metadata?: { name?: string; namespace?: string };
+  involvedObject?: { kind?: string; name?: string; uid?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -46,6 +55,10 @@ export class FakeApiServer {
   readonly cluster: FakeCluster;
   readonly requests: RecordedRequest[] = [];
   private readonly faults: Fault[] = [];
+  /** core/v1 Events posted (in any namespace), in order. */
+  readonly events: AnyEvent[] = [];
+  /** What a SelfSubjectAccessReview is denied, as `verb resource` (`create pods/eviction`, `get secrets in kube-system`). */
+  readonly denied = new Set<string>();
   /** Runs before each request is answered, to script a change of the world at that exact moment. */
   beforeRequest?: (request: RecordedRequest) => void;
   private server?: Server;
@@ -127,6 +140,18 @@ export class FakeApiServer {
     if (method === "POST" && url.pathname === "/api/v1/namespaces") {
       const ns = JSON.parse(body) as object;
       return send(res, { code: 201, body: { apiVersion: "v1", kind: "Namespace", ...ns } });
+    }
+    if (method === "POST" && url.pathname === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
+      const review = JSON.parse(body) as { spec?: { resourceAttributes?: ResourceAccess } };
+      const a = review.spec?.resourceAttributes;
+      const key = a ? `${a.verb} ${a.subresource ? `${a.resource}/${a.subresource}` : a.resource}${a.namespace ? ` in ${a.namespace}` : ""}` : "";
+      return send(res, { code: 201, body: { ...review, status: { allowed: a !== undefined && !this.denied.has(key) } } });
+    }
+    const eventsIn = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);
+    if (method === "POST" && eventsIn) {
+      const event = { ...(JSON.parse(body) as AnyEvent), metadata: { name: `event-${this.events.length + 1}`, namespace: eventsIn[1] } };
+      this.events.push(event);
+      return send(res, { code: 201, body: { apiVersion: "v1", kind: "Event", ...event } });
     }
     const route = ROUTE.exec(url.pathname);
     const info = route && KINDS[`${route[1]}/${route[3]}`];

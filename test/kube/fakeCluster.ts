@@ -353,6 +353,14 @@ export class FakeCluster {
     else create();
   }
 
+  /** Every pod bound to a node that has not started yet starts now (for tests that hold starts with a long `startMs`). */
+  startPendingPods(): void {
+    for (const pod of this.list("pods")) {
+      const ready = pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      if (pod.spec?.nodeName && !ready) this.markRunning(pod.metadata!.namespace!, pod.metadata!.name!);
+    }
+  }
+
   private markRunning(namespace: string, name: string) {
     const pod = this.get("pods", name, namespace);
     if (!pod || pod.metadata?.deletionTimestamp) return;
