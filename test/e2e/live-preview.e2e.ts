@@ -365,7 +365,7 @@ function statusExtras(s: Scenario): void {
   });
 
   it("npm run status --watch redraws when a Node changes, and stops on SIGINT", async () => {
-    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli/status.ts"), "--stack", stack, "--kubeconfig", serviceAccountKubeconfig, "--watch"], {
+    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli/status.ts"), "--stack", stack, "--kubeconfig", serviceAccountKubeconfig, "--watch"], {
       cwd: project.dir,
       env: { ...process.env, KUBECONFIG: "" },
     });

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { formatProblem } from "../../components/config/problems";
 import type { KubeherdConfig } from "../../components/config/schema";
-import { loadStack } from "../../components/cli/stack";
+import { loadStack } from "../../cli/stack";
 import { enforcePromotion, promotionProblems, qualifiedStackName } from "../../components/promotion/reference";
 import type { RolledOut } from "../../components/promotion/rolled-out";
 import { patched } from "../fixtures/config";

@@ -130,10 +130,10 @@ export interface CliRun {
   errors: string[];
 }
 
-/** Runs `components/cli/<script>` of this repository with tsx, as `npm run` does, in `cwd`. */
+/** Runs `cli/<script>` of this repository with tsx, as `npm run` does, in `cwd`. */
 export function runCli(script: string, args: string[], cwd: string, timeoutMs = 90_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli", script), ...args], {
+    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli", script), ...args], {
       cwd,
       env: { ...process.env, KUBECONFIG: "" },
     });

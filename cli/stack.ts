@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../config/load";
-import { error, type Problem } from "../config/problems";
-import type { KubeherdConfig } from "../config/schema";
-import { plainValue, readStackFile, stackFileSource, type StackFile } from "../config/stackfile";
+import { loadConfig } from "../components/config/load";
+import { error, type Problem } from "../components/config/problems";
+import type { KubeherdConfig } from "../components/config/schema";
+import { plainValue, readStackFile, stackFileSource, type StackFile } from "../components/config/stackfile";
 
 export interface LoadedStack {
   file: StackFile;
