@@ -9,9 +9,9 @@ import { KubeherdCluster } from "./components/cluster";
 import { loadConfig, secretKeysOf } from "./components/config/load";
 import { formatProblem } from "./components/config/problems";
 import { withoutPromiseStacks } from "./components/promise-stacks";
-import { pulumiConfigSource } from "./components/config/pulumi-source";
+import { pulumiConfigSource } from "./components/stack/config-source";
 import { configureKubeconfig } from "./components/hooks";
-import { enforcePromotion } from "./components/promotion/reference";
+import { enforcePromotion } from "./components/stack/promotion-reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
 
 export = async () => {

@@ -4,8 +4,8 @@
  * comment. Kept apart from format.ts and markdown.ts, which render the offline plan.
  */
 import type { LivePreview } from "../components/kube/live";
-import type { BudgetNeed, NodeLive } from "../components/kube/disruption";
-import { describeResources } from "../components/kube/room";
+import type { BudgetNeed, NodeLive } from "../components/disruption/drain-preview";
+import { describeResources } from "../components/disruption/room";
 
 const title = (n: NodeLive) => `${n.pool}/${n.node}${n.kubeNode && n.kubeNode !== n.node ? ` (${n.kubeNode})` : ""}`;
 

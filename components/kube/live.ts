@@ -9,9 +9,9 @@ import { cattleNodeName, nodeExpectations } from "../rollout/nodes";
 import type { Plan, Step } from "../rollout/plan";
 import type { KubeClient } from "./client";
 import type { Clock } from "./clock";
-import { adoptable, type NodeHookContext } from "./hookActions";
-import { previewDrains, type ClusterSnapshot, type DrainTarget, type NodeLive } from "./disruption";
-import { describeLookup, findStackNodes, refOf } from "./stackNodes";
+import { adoptable, type NodeHookContext } from "./hook-actions";
+import { previewDrains, type ClusterSnapshot, type DrainTarget, type NodeLive } from "../disruption/drain-preview";
+import { describeLookup, findStackNodes, refOf } from "../disruption/stack-nodes";
 
 export interface LivePreview {
   /** One entry per drain step of the plan, in plan order. */

@@ -10,7 +10,7 @@ import type { KubeClient } from "./client";
 import { Deadline, type Clock } from "./clock";
 import { reportOf, runsRuntime } from "./nodes";
 import { watchUntil } from "./observe";
-import { describeLookup, findStackNodes, stackNodes } from "./stackNodes";
+import { describeLookup, findStackNodes, stackNodes } from "../disruption/stack-nodes";
 
 export interface Check {
   have?: string;

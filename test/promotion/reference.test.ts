@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { formatProblem } from "../../components/config/problems";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { loadStack } from "../../cli/stack";
-import { enforcePromotion, promotionProblems, qualifiedStackName } from "../../components/promotion/reference";
+import { enforcePromotion, promotionProblems, qualifiedStackName } from "../../components/stack/promotion-reference";
 import type { RolledOut } from "../../components/promotion/rolled-out";
 import { patched } from "../fixtures/config";
 import { configSchema } from "../../components/config/schema";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PolicyV1Api, type KubernetesObject } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
-import { isPodReady } from "../../../components/kube/budgets";
+import { isPodReady } from "../../../components/disruption/budgets";
 import type { KubeClient } from "../../../components/kube/client";
 import { Deadline, systemClock } from "../../../components/kube/clock";
 import { watchUntil } from "../../../components/kube/observe";

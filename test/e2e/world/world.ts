@@ -8,7 +8,7 @@
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { join } from "node:path";
 import { configSchema, type KubeherdConfig } from "../../../components/config/schema";
-import { clientFromKubeconfig } from "../../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../../components/kube/api-client";
 import type { KubeClient } from "../../../components/kube/client";
 import { pinList } from "../../../components/rollout/nodes";
 import type { UbuntuRelease } from "../../../components/versions/ubuntu";
