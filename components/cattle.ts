@@ -41,7 +41,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     super("kubeherd:index:CattlePool", name, {}, opts);
     const { config, pool } = args;
     const nodes = cattleNodes(config, pool, args.region);
-    const expect = nodeExpectations(config);
+    const expect = nodeExpectations(config, pool);
 
     const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType, securityGroups: pool.securityGroups, userData: nodes[0].userData,

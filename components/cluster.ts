@@ -9,7 +9,8 @@ import { CattlePoolComponent } from "./cattle";
 import { sshSchema, type KubeherdConfig } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
 import { gateTrigger, rolloutBatches } from "./rollout/batches";
-import { pinList, poolsInRolloutOrder } from "./rollout/nodes";
+import { poolsInRolloutOrder } from "./rollout/nodes";
+import { pinList, poolVersions } from "./versions/pins";
 
 export interface KubeherdClusterArgs {
   config: KubeherdConfig;
@@ -50,12 +51,12 @@ export class KubeherdCluster extends pulumi.ComponentResource {
           tags: { "kubeherd:cluster": config.cluster.name },
         }, { parent: this })
       : undefined;
-    const pins = Object.fromEntries(pinList(config));
     const batches = rolloutBatches(config);
     const trigger = gateTrigger(config, args.region);
     let after: pulumi.Resource | undefined;
 
     for (const pool of poolsInRolloutOrder(config)) {
+      const pins = Object.fromEntries(pinList(poolVersions(config, pool)));
       const order = { batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger };
       if (pool.mode === "cattle") {
         const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, ...order, now: args.now }, { parent: this });

@@ -14,8 +14,7 @@ import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { batchGate, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
-import { cattleUserData } from "./scripts/userdata";
-import { joinParameterName, nodeExpectations, petsNodes, rootCommand } from "./rollout/nodes";
+import { nodeExpectations, petsNodes, poolUserData, rootCommand } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -45,7 +44,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     // Validation requires ssh on pets pools; its defaults live in the schema alone.
     const ssh = pool.ssh ?? sshSchema.parse({});
     const nodes = petsNodes(config, pool);
-    const expect = nodeExpectations(config);
+    const expect = nodeExpectations(config, pool);
     const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
     if (hosts) this.instances.push(...hosts);
 
@@ -103,7 +102,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     const { config, pool } = args;
     const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType as string, securityGroups: pool.securityGroups ?? [],
-      userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
+      userData: poolUserData(config, pool, ec2.region),
       region: ec2.region, kmsKey: ec2.kmsKey, provider: ec2.provider, now: ec2.now,
     }, this);
     const subnets = pool.subnets ?? [];
