@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CattlePoolComponent } from "./cattle";
+import { createsInstances } from "./config/pools";
 import { sshSchema, type KubeherdConfig } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
 import { gateTrigger, rolloutBatches } from "./rollout/batches";
@@ -42,9 +43,8 @@ export class KubeherdCluster extends pulumi.ComponentResource {
   constructor(name: string, args: KubeherdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:Cluster", name, {}, opts);
     const { config } = args;
-    const createsInstances = config.pools.some((p) => p.mode === "cattle" || p.size !== undefined);
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
-    const kmsKey = createsInstances
+    const kmsKey = config.pools.some(createsInstances)
       ? new aws.kms.Key(`${name}-join`, {
           description: `kubeherd ${config.cluster.name}: encrypts the join tokens in SSM`,
           enableKeyRotation: true,
@@ -68,7 +68,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
         };
       } else {
         const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
-        const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
+        const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
         const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2 }, { parent: this });
         after = p.lastGate ?? after;
         this.nodes.push(...p.commands);
