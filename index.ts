@@ -7,11 +7,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeherdCluster } from "./components/cluster";
 import { loadConfig, secretKeysOf } from "./components/config/load";
+import { createsInstances } from "./components/config/pools";
 import { formatProblem } from "./components/config/problems";
 import { withoutPromiseStacks } from "./components/promise-stacks";
-import { pulumiConfigSource } from "./components/config/pulumi-source";
+import { pulumiConfigSource } from "./components/stack/config-source";
 import { configureKubeconfig } from "./components/hooks";
-import { enforcePromotion } from "./components/promotion/reference";
+import { enforcePromotion } from "./components/stack/promotion-reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
 
 export = async () => {
@@ -21,7 +22,7 @@ export = async () => {
     throw new pulumi.RunError(`invalid kubeherd config:\n${problems.filter((p) => p.severity === "error").map(formatProblem).join("\n")}`);
   }
   const region = aws.config.region ?? "";
-  if (!region && config.pools.some((p) => p.mode === "cattle" || p.size !== undefined)) {
+  if (!region && config.pools.some(createsInstances)) {
     throw new pulumi.RunError("aws:region: is required for pools whose nodes kubeherd creates");
   }
   await enforcePromotion(config);

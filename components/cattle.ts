@@ -10,7 +10,7 @@ import type { CattlePool, KubeherdConfig } from "./config/schema";
 import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
-import { batchGate, cattleNodeOptions } from "./node-options";
+import { cattleNodeOptions, declareBatches, nodeResourceName } from "./node-options";
 import type { Batch } from "./rollout/batches";
 import { cattleNodes, nodeExpectations } from "./rollout/nodes";
 
@@ -41,7 +41,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     super("kubeherd:index:CattlePool", name, {}, opts);
     const { config, pool } = args;
     const nodes = cattleNodes(config, pool, args.region);
-    const expect = nodeExpectations(config);
+    const expect = nodeExpectations(config, pool);
 
     const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType, securityGroups: pool.securityGroups, userData: nodes[0].userData,
@@ -49,31 +49,26 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     }, this);
     this.launchTemplate = launchTemplate;
 
-    let after = args.after;
-    for (const batch of args.batches) {
-      const members: NodeInstance[] = [];
-      for (const name of batch.nodes) {
-        const node = nodes.find((n) => n.node === name);
-        if (!node) throw new Error(`batch ${batch.number} names ${name}, which is not a node of pool ${pool.name}`);
-        registerNodeContext(node.node, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number });
-        const instance = new NodeInstance(node.node, {
-          launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
-          subnetId: node.subnet,
-          tags: nodeTags(config, pool.name, node.node),
-        }, {
-          parent: this,
-          // The join token is the launch template's dependency (launch-template.ts): one edge per node fewer.
-          ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks: nodeHooks }),
-        });
-        pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
-          registerNodeIdentity(node.node, { instanceId, privateDns, privateIp }),
-        );
-        members.push(instance);
-      }
-      this.instances.push(...members);
-      after = batchGate(`${name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.gateTrigger, parent: this });
-    }
-    this.lastGate = after;
+    const order = { name, pool: pool.name, batches: args.batches, nodes, after: args.after, trigger: args.gateTrigger, parent: this };
+    const { resources, lastGate } = declareBatches(order, (node, _index, batch, after) => {
+      const resourceName = nodeResourceName("cattle", name, node.node);
+      registerNodeContext(resourceName, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number });
+      const instance = new NodeInstance(resourceName, {
+        launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
+        subnetId: node.subnet,
+        tags: nodeTags(config, pool.name, node.node),
+      }, {
+        parent: this,
+        // The join token is the launch template's dependency (launch-template.ts): one edge per node fewer.
+        ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks: nodeHooks }),
+      });
+      pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
+        registerNodeIdentity(resourceName, { instanceId, privateDns, privateIp }),
+      );
+      return instance;
+    });
+    this.instances.push(...resources);
+    this.lastGate = lastGate;
     this.nodeNames = args.batches.flatMap((b) => b.nodes);
 
     this.registerOutputs({

@@ -6,10 +6,12 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CattlePoolComponent } from "./cattle";
+import { createsInstances } from "./config/pools";
 import { sshSchema, type KubeherdConfig } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
 import { gateTrigger, rolloutBatches } from "./rollout/batches";
-import { pinList, poolsInRolloutOrder } from "./rollout/nodes";
+import { poolsInRolloutOrder } from "./rollout/nodes";
+import { pinList, poolVersions } from "./versions/pins";
 
 export interface KubeherdClusterArgs {
   config: KubeherdConfig;
@@ -41,21 +43,20 @@ export class KubeherdCluster extends pulumi.ComponentResource {
   constructor(name: string, args: KubeherdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:Cluster", name, {}, opts);
     const { config } = args;
-    const createsInstances = config.pools.some((p) => p.mode === "cattle" || p.size !== undefined);
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
-    const kmsKey = createsInstances
+    const kmsKey = config.pools.some(createsInstances)
       ? new aws.kms.Key(`${name}-join`, {
           description: `kubeherd ${config.cluster.name}: encrypts the join tokens in SSM`,
           enableKeyRotation: true,
           tags: { "kubeherd:cluster": config.cluster.name },
         }, { parent: this })
       : undefined;
-    const pins = Object.fromEntries(pinList(config));
     const batches = rolloutBatches(config);
     const trigger = gateTrigger(config, args.region);
     let after: pulumi.Resource | undefined;
 
     for (const pool of poolsInRolloutOrder(config)) {
+      const pins = Object.fromEntries(pinList(poolVersions(config, pool)));
       const order = { batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger };
       if (pool.mode === "cattle") {
         const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, ...order, now: args.now }, { parent: this });
@@ -67,7 +68,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
         };
       } else {
         const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
-        const ec2 = pool.size !== undefined ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
+        const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
         const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2 }, { parent: this });
         after = p.lastGate ?? after;
         this.nodes.push(...p.commands);

@@ -4,10 +4,10 @@
  * are defined here once, at top level, for every program run: the engine takes delete hooks from the old state
  * and fails a delete whose hook is not registered, even after no resource binds it any more (FACTS.md §2).
  *
- * The callbacks stay thin: they hand the hook's arguments and the node's context to components/kube/hookActions.
+ * The callbacks stay thin: they hand the hook's arguments and the node's context to components/kube/hook-actions.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { clientFromKubeconfig } from "./kube/apiClient";
+import { clientFromKubeconfig } from "./kube/api-client";
 import type { KubeClient } from "./kube/client";
 import { systemClock } from "./kube/clock";
 import {
@@ -17,11 +17,11 @@ import {
   type HookArgs,
   type HookEnv,
   type NodeHookContext,
-} from "./kube/hookActions";
+} from "./kube/hook-actions";
 import type { NodeIdentity } from "./kube/nodes";
 import type { DrainRecord } from "./kube/workloads";
 
-export type { NodeHookContext } from "./kube/hookActions";
+export type { NodeHookContext } from "./kube/hook-actions";
 
 /** How long a hook waits for the stack's kubeconfig to resolve before it gives up. */
 const KUBECONFIG_TIMEOUT_MS = 60_000;

@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { tokenWindow } from "./rollout/token";
+import { tokenWindow } from "./join-token-window";
 
 export interface JoinTokenArgs {
   cluster: string;

@@ -7,7 +7,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeherdConfig, Pool } from "./config/schema";
 import { JoinToken } from "./join";
-import { joinParameterName, pinList } from "./rollout/nodes";
+import { joinParameterName } from "./rollout/nodes";
+import { pinList, poolVersions } from "./versions/pins";
 import { encodeUserData } from "./scripts/userdata";
 
 export interface PoolLaunchTemplateArgs {
@@ -106,7 +107,7 @@ export function pinnedTemplate(name: string, args: PinnedTemplateArgs, parent: p
     joinParameter: join.parameter,
     kmsKeyArn: args.kmsKey.arn,
     region: args.region,
-    pins: pinList(config),
+    pins: pinList(poolVersions(config, args.pool)),
   }, { parent });
   return { join, launchTemplate: template.launchTemplate };
 }

@@ -19,11 +19,22 @@
  *   "every node depends on every node before it" stored n(n-1)/2.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { Batch } from "./rollout/batches";
 
 export interface NodeHooks {
   drain: pulumi.ResourceHook;
   ready: pulumi.ResourceHook;
   forget: pulumi.ResourceHook;
+}
+
+/**
+ * The Pulumi name of a node's resource, which is also the key under which the node's context and identity are
+ * handed to its hooks (the engine gives a hook the resource's name). A cattle instance is named after its node
+ * (`workers-0`), a pets command after its pool component and node (`storage-storage-1`). Names make URNs: never
+ * change one.
+ */
+export function nodeResourceName(mode: "cattle" | "pets", component: string, node: string): string {
+  return mode === "cattle" ? node : `${component}-${node}`;
 }
 
 /** A cattle instance: replaced delete-before-create when rolling, create-before-delete when surging. */
@@ -71,4 +82,41 @@ export function batchGate(name: string, args: BatchGateArgs): pulumi.Stash {
     dependsOn: [...(args.previous ? [args.previous] : []), ...args.resources],
     replacementTrigger: args.trigger,
   });
+}
+
+export interface BatchesArgs<N extends { node: string }> {
+  /** The pool component's name; the gates are `${name}-batch-${number}`. */
+  name: string;
+  pool: string;
+  /** The pool's batches (components/rollout/batches.ts), in rollout order. */
+  batches: readonly Batch[];
+  /** The pool's nodes as the planner gives them (rollout/nodes.ts). */
+  nodes: readonly N[];
+  /** The gate after the previous pool's last batch; none when this pool goes first. */
+  after?: pulumi.Resource;
+  /** `gateTrigger(config, region)`. */
+  trigger: string;
+  parent: pulumi.Resource;
+}
+
+/**
+ * Declares a pool's nodes batch by batch: `declare` makes one node's resource behind `after` (the gate of the batch
+ * before), then a gate closes the batch. Returns the node resources in rollout order and the pool's last gate.
+ */
+export function declareBatches<N extends { node: string }, R extends pulumi.Resource>(
+  args: BatchesArgs<N>,
+  declare: (node: N, index: number, batch: Batch, after: pulumi.Resource | undefined) => R,
+): { resources: R[]; lastGate?: pulumi.Resource } {
+  const resources: R[] = [];
+  let after = args.after;
+  for (const batch of args.batches) {
+    const members = batch.nodes.map((name) => {
+      const index = args.nodes.findIndex((n) => n.node === name);
+      if (index < 0) throw new Error(`batch ${batch.number} names ${name}, which is not a node of pool ${args.pool}`);
+      return declare(args.nodes[index], index, batch, after);
+    });
+    resources.push(...members);
+    after = batchGate(`${args.name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.trigger, parent: args.parent });
+  }
+  return { resources, lastGate: after };
 }

@@ -12,10 +12,9 @@ import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
-import { batchGate, petsNodeOptions } from "./node-options";
+import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
-import { cattleUserData } from "./scripts/userdata";
-import { joinParameterName, nodeExpectations, petsNodes, rootCommand } from "./rollout/nodes";
+import { nodeExpectations, petsNodes, poolUserData, rootCommand } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -45,54 +44,47 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     // Validation requires ssh on pets pools; its defaults live in the schema alone.
     const ssh = pool.ssh ?? sshSchema.parse({});
     const nodes = petsNodes(config, pool);
-    const expect = nodeExpectations(config);
+    const expect = nodeExpectations(config, pool);
     const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
     if (hosts) this.instances.push(...hosts);
 
-    let after = args.after;
-    for (const batch of args.batches) {
-      const members: command.remote.Command[] = [];
-      for (const nodeName of batch.nodes) {
-        const i = nodes.findIndex((n) => n.node === nodeName);
-        if (i < 0) throw new Error(`batch ${batch.number} names ${nodeName}, which is not a node of pool ${pool.name}`);
-        const node = nodes[i];
-        const resourceName = `${name}-${node.node}`;
-        const instance = hosts?.[i];
-        const context = {
-          pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
-          osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
-        };
-        if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
-        else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
+    const order = { name, pool: pool.name, batches: args.batches, nodes, after: args.after, trigger: args.gateTrigger, parent: this };
+    const { resources, lastGate } = declareBatches(order, (node, i, batch, after) => {
+      const resourceName = nodeResourceName("pets", name, node.node);
+      const instance = hosts?.[i];
+      const context = {
+        pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
+        osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
+      };
+      if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
+      else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
 
-        const cmd = new command.remote.Command(resourceName, {
-          connection: {
-            host: instance ? instance.privateIp : (node.host as string),
-            port: ssh.port,
-            user: ssh.user,
-            privateKey: args.privateKey,
-            ...(node.hostKey ? { hostKey: node.hostKey } : {}),
-            // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
-            perDialTimeout: 10,
-            dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
-          },
-          create: rootCommand(node.script, ssh.user),
-          // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
-          update: "true",
-          triggers: node.triggers,
-          logging: command.remote.Logging.None,
-        }, {
-          parent: this,
-          // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
-          additionalSecretOutputs: ["stdout", "stderr"],
-          ...petsNodeOptions({ after, hooks: nodeHooks }),
-        });
-        members.push(cmd);
-      }
-      this.commands.push(...members);
-      after = batchGate(`${name}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources: members, previous: after, trigger: args.gateTrigger, parent: this });
-    }
-    this.lastGate = after;
+      const cmd = new command.remote.Command(resourceName, {
+        connection: {
+          host: instance ? instance.privateIp : (node.host as string),
+          port: ssh.port,
+          user: ssh.user,
+          privateKey: args.privateKey,
+          ...(node.hostKey ? { hostKey: node.hostKey } : {}),
+          // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
+          perDialTimeout: 10,
+          dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
+        },
+        create: rootCommand(node.script, ssh.user),
+        // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
+        update: "true",
+        triggers: node.triggers,
+        logging: command.remote.Logging.None,
+      }, {
+        parent: this,
+        // stdout and stderr may carry anything the node prints (the provider already keeps `connection` secret).
+        additionalSecretOutputs: ["stdout", "stderr"],
+        ...petsNodeOptions({ after, hooks: nodeHooks }),
+      });
+      return cmd;
+    });
+    this.commands.push(...resources);
+    this.lastGate = lastGate;
     this.nodeNames = args.batches.flatMap((b) => b.nodes);
     this.registerOutputs({ nodes: this.nodeNames });
   }
@@ -103,7 +95,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
     const { config, pool } = args;
     const { launchTemplate } = pinnedTemplate(name, {
       config, pool, instanceType: pool.instanceType as string, securityGroups: pool.securityGroups ?? [],
-      userData: cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region: ec2.region }),
+      userData: poolUserData(config, pool, ec2.region),
       region: ec2.region, kmsKey: ec2.kmsKey, provider: ec2.provider, now: ec2.now,
     }, this);
     const subnets = pool.subnets ?? [];

@@ -1,6 +1,6 @@
 /**
  * The one code path from raw stack config to a validated `KubeherdConfig`. The program feeds it from
- * `pulumi.Config` (./pulumi-source.ts), the plan command from `Pulumi.<stack>.yaml` (./stackfile.ts).
+ * `pulumi.Config` (components/stack/config-source.ts), the plan command from `Pulumi.<stack>.yaml` (./stackfile.ts).
  */
 import { checkVersions } from "../versions/rules";
 import { error, warning, configKey, type Problem } from "./problems";

@@ -3,6 +3,9 @@ import { error, warning, configKey, type Problem } from "./problems";
 import type { KubeherdConfig, PetsPool, Pool } from "./schema";
 import { budgetNodes } from "../rollout/batches";
 
+/** Whether kubeherd creates the pool's EC2 instances: every cattle pool, and a pets pool given a `size`. */
+export const createsInstances = (pool: Pool): boolean => pool.mode === "cattle" || pool.size !== undefined;
+
 const EC2_FIELDS = ["size", "instanceType", "subnets", "securityGroups"] as const;
 
 export function checkPools(config: KubeherdConfig): Problem[] {
@@ -31,10 +34,10 @@ export function checkPools(config: KubeherdConfig): Problem[] {
     }
 
     problems.push(...checkPetsPool(pool, at));
-    if (pool.size !== undefined && pool.role === "control-plane") {
+    if (createsInstances(pool) && pool.role === "control-plane") {
       problems.push(error(at("size"), "kubeherd creates worker nodes only: list the control-plane hosts under nodes (they join with kubeadm join --control-plane, which needs certificates kubeherd does not hold)"));
     }
-    if (pool.size !== undefined && !config.os.image) {
+    if (createsInstances(pool) && !config.os.image) {
       problems.push(error(configKey("os", ["image"]), `is required by pool ${pool.name}, whose nodes kubeherd creates`));
     }
     pool.nodes?.forEach((node, j) => {

@@ -245,7 +245,3 @@ export type RolloutWindow = z.output<typeof windowSchema>;
 export type Weekday = (typeof WEEKDAYS)[number];
 export type Promotion = z.output<typeof promotionSchema>;
 export type Runtime = (typeof RUNTIMES)[number];
-
-/** The packages kubeherd pins, in install order. */
-export const PINNED_PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "cri-dockerd", "kubeadm", "kubelet", "kubectl"] as const;
-export type PinnedPackage = (typeof PINNED_PACKAGES)[number];

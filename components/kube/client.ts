@@ -1,5 +1,5 @@
 /**
- * The narrow view of the Kubernetes API the node operations need. `apiClient.ts` implements it over
+ * The narrow view of the Kubernetes API the node operations need. `api-client.ts` implements it over
  * @kubernetes/client-node; the operations know nothing else about the API, so a test can hand them any server.
  */
 import type {

@@ -7,10 +7,11 @@
 import type { V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { KubeClient } from "./client";
 import { Deadline, elapsed, type Clock } from "./clock";
-import { podName, refusalMessage, selectPods, type DrainPolicy } from "./drainFilters";
+import { podName, refusalMessage, selectPods, type DrainPolicy } from "../disruption/drain-filters";
 import { cordon, shortName, uncordon } from "./nodes";
 import { watchUntil } from "./observe";
-import { budgetName, budgetsCovering, workloadsOf, type DrainRecord } from "./workloads";
+import { budgetName } from "../disruption/budgets";
+import { budgetsCovering, workloadsOf, type DrainRecord } from "./workloads";
 
 export interface DrainOptions {
   policy: DrainPolicy;

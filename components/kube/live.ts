@@ -9,9 +9,9 @@ import { cattleNodeName, nodeExpectations } from "../rollout/nodes";
 import type { Plan, Step } from "../rollout/plan";
 import type { KubeClient } from "./client";
 import type { Clock } from "./clock";
-import { adoptable, type NodeHookContext } from "./hookActions";
-import { previewDrains, type ClusterSnapshot, type DrainTarget, type NodeLive } from "./disruption";
-import { describeLookup, findStackNodes, refOf } from "./stackNodes";
+import { adoptable, type NodeHookContext } from "./hook-actions";
+import { previewDrains, type ClusterSnapshot, type DrainTarget, type NodeLive } from "../disruption/drain-preview";
+import { describeLookup, findStackNodes, refOf } from "../disruption/stack-nodes";
 
 export interface LivePreview {
   /** One entry per drain step of the plan, in plan order. */
@@ -55,7 +55,7 @@ export function drainTargets(plan: Plan, config: KubeherdConfig, snapshot: Pick<
         pool: s.pool,
         node: s.node,
         kubeNode,
-        ...(kubeNode && pool?.mode === "pets" && adoptedAsIs(s, kubeNode, config) ? { undrained: adoptedWords(config) } : {}),
+        ...(kubeNode && pool?.mode === "pets" && adoptedAsIs(s, kubeNode, config) ? { undrained: adoptedWords(config, s.pool) } : {}),
         lookup: describeLookup(ref),
         whenMissing: ref.by === "name" ? "nothing-to-drain" : "unknown",
         policy: { deleteEmptyDirData: rollout.deleteEmptyDirData, deleteUnmanagedPods: rollout.deleteUnmanagedPods },
@@ -72,14 +72,14 @@ export function drainTargets(plan: Plan, config: KubeherdConfig, snapshot: Pick<
 function adoptedAsIs(step: PlanStep, node: V1Node, config: KubeherdConfig): boolean {
   if (!step.note?.startsWith("adoption:")) return false;
   const ctx: NodeHookContext = {
-    pool: step.pool, node: step.node, mode: "pets", ...nodeExpectations(config), rollout: rolloutSchema.parse({}),
+    pool: step.pool, node: step.node, mode: "pets", ...nodeExpectations(config, step.pool), rollout: rolloutSchema.parse({}),
     osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined,
   };
   return adoptable({ name: step.node, type: "command:remote:Command" }, node, ctx);
 }
 
-function adoptedWords(config: KubeherdConfig): string {
-  const want = nodeExpectations(config);
+function adoptedWords(config: KubeherdConfig, pool: string): string {
+  const want = nodeExpectations(config, pool);
   return `adopted without a drain: it already runs kubelet v${want.kubeletVersion} and ${want.runtime.name} ${want.runtime.version} on Ubuntu ${config.os.release}, and kubeherd has not rolled it before`;
 }
 

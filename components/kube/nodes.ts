@@ -3,6 +3,7 @@
  * as its own so that it never uncordons a node somebody else cordoned.
  */
 import type { V1Node } from "@kubernetes/client-node";
+import { NODE_LABEL, POOL_LABEL } from "../disruption/stack-nodes";
 import type { KubeClient } from "./client";
 
 /** Set with `spec.unschedulable` when kubeherd cordons a node; uncordon touches only nodes that carry it. */
@@ -10,13 +11,6 @@ export const CORDONED_BY = "kubeherd.io/cordoned-by";
 export const KUBEHERD = "kubeherd";
 /** Set once a node has come back from a kubeherd change: a pets node without it is being adopted. */
 export const MANAGED_BY = "kubeherd.io/managed-by";
-/**
- * Labels the ready hook puts on every node it brings back: the pool and the plan's node name (`workers-0`). The
- * offline plan knows a node kubeherd creates only by that name, not by its instance id or private DNS name, so
- * the live preview and `npm run status` find such nodes by these labels.
- */
-export const POOL_LABEL = "kubeherd.io/pool";
-export const NODE_LABEL = "kubeherd.io/node";
 /** What a label value may be (Kubernetes: at most 63 characters, alphanumeric at both ends). */
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 

@@ -9,7 +9,7 @@ import type { KubeClient } from "./client";
 import { shortName } from "./nodes";
 
 export const CRI_SOCKET_ANNOTATION = "kubeadm.alpha.kubernetes.io/cri-socket";
-/** cri-dockerd's socket, as components/scripts/pins.ts `criSocket` gives it to kubeadm and the kubelet. */
+/** cri-dockerd's socket, as components/scripts/runtime.ts `criSocket` gives it to kubeadm and the kubelet. */
 export const CRI_DOCKERD_SOCKET = "unix:///var/run/cri-dockerd.sock";
 /** dockershim left the kubelet in 1.24 (FACTS.md §3). */
 const DOCKERSHIM_REMOVED_MINOR = 24;

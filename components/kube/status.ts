@@ -10,7 +10,7 @@ import type { KubeClient } from "./client";
 import { Deadline, type Clock } from "./clock";
 import { reportOf, runsRuntime } from "./nodes";
 import { watchUntil } from "./observe";
-import { describeLookup, findStackNodes, stackNodes } from "./stackNodes";
+import { describeLookup, findStackNodes, stackNodes } from "../disruption/stack-nodes";
 
 export interface Check {
   have?: string;
@@ -44,7 +44,7 @@ export interface StackStatus {
 }
 
 function rowOf(pool: string, node: string, kube: V1Node, config: KubeherdConfig): NodeStatus {
-  const want = nodeExpectations(config);
+  const want = nodeExpectations(config, pool);
   const report = reportOf(kube);
   const kubelet = { have: report.kubeletVersion, want: `v${want.kubeletVersion}`, ok: report.kubeletVersion === `v${want.kubeletVersion}` };
   const runtime = { have: report.runtime ? `${report.runtime.name} ${report.runtime.version}` : undefined, want: `${want.runtime.name} ${want.runtime.version}`, ok: runsRuntime(report, want.runtime) };
@@ -65,7 +65,7 @@ function rowOf(pool: string, node: string, kube: V1Node, config: KubeherdConfig)
 }
 
 const missing = (pool: string, node: string, lookup: string, config: KubeherdConfig): NodeStatus => {
-  const want = nodeExpectations(config);
+  const want = nodeExpectations(config, pool);
   return {
     pool, node, lookup, ready: false, readiness: "not found",
     kubelet: { want: `v${want.kubeletVersion}`, ok: false },

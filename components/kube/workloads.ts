@@ -6,9 +6,9 @@
 import type { V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { KubeClient, ObjectOf } from "./client";
 import { Deadline, elapsed, type Clock } from "./clock";
-import { controllerOf } from "./drainFilters";
+import { controllerOf } from "../disruption/drain-filters";
 import { watchUntil } from "./observe";
-import { selects } from "./selectors";
+import { selects } from "../disruption/selectors";
 
 export type WorkloadKind = "deployments" | "statefulsets" | "daemonsets" | "replicasets";
 
@@ -83,8 +83,6 @@ export function budgetsCovering(pdbs: readonly V1PodDisruptionBudget[], pods: re
     pods.some((pod) => pod.metadata?.namespace === pdb.metadata?.namespace && selects(pdb.spec?.selector, pod.metadata?.labels)),
   );
 }
-
-export const budgetName = (pdb: V1PodDisruptionBudget) => `${pdb.metadata?.namespace ?? ""}/${pdb.metadata?.name ?? ""}`;
 
 /** Desired and ready counts, as each controller reports them. */
 export function readiness(kind: WorkloadKind, object: ObjectOf[WorkloadKind]): { desired: number; ready: number } {

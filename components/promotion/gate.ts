@@ -1,9 +1,10 @@
 /**
  * The promotion gate: a stack that promotes from another (`kubeherd:promotion.from`) may only deploy what that
- * stack has completely rolled out. Pure: the Pulumi glue that reads the other stack is ./reference.ts.
+ * stack has completely rolled out. Pure: the Pulumi glue that reads the other stack is components/stack/promotion-reference.ts.
  */
 import { configKey, error, warning, type Problem } from "../config/problems";
-import { PINNED_PACKAGES, type KubeherdConfig } from "../config/schema";
+import type { KubeherdConfig } from "../config/schema";
+import { PINNED_PACKAGES } from "../versions/pins";
 import type { RolledOut } from "./rolled-out";
 
 /** One gated value of the target: its config key, its value, and the source's and the stack's own completed value. */

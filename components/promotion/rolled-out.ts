@@ -4,7 +4,8 @@
  * from this one can trust it: these pins run on every node of every pool.
  */
 import type { KubeherdConfig } from "../config/schema";
-import { cattleNodeName, petsNodeNames, pinList, poolsInRolloutOrder } from "../rollout/nodes";
+import { cattleNodeName, petsNodeNames, poolsInRolloutOrder } from "../rollout/nodes";
+import { pinList, poolVersions } from "../versions/pins";
 
 /** What a stack has completely rolled out: exported by the program only after every node is back. */
 export interface RolledOut {
@@ -21,11 +22,12 @@ export interface RolledOut {
 }
 
 export function rolledOutOf(config: KubeherdConfig): RolledOut {
-  const pins = Object.fromEntries(pinList(config));
+  // The cluster-wide pins: `kubeherd:versions`, what `kubeadm upgrade apply` and the promotion gate read.
+  const pins = Object.fromEntries(pinList(config.versions));
   const pools: RolledOut["pools"] = {};
   for (const pool of poolsInRolloutOrder(config)) {
     const nodes = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
-    pools[pool.name] = { pins: { ...pins }, nodes };
+    pools[pool.name] = { pins: Object.fromEntries(pinList(poolVersions(config, pool))), nodes };
   }
   return {
     kubernetes: config.versions.kubernetes,

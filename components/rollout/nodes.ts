@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { CattlePool, KubeherdConfig, PetsPool, Pool } from "../config/schema";
+import { pinList, poolVersions } from "../versions/pins";
 import { convergeScript } from "../scripts/converge";
 import { shellQuote } from "../scripts/quote";
 import { formatKubeVersion, kubeVersionOfPin } from "../versions/kubernetes";
@@ -44,14 +45,21 @@ export function poolsInRolloutOrder(config: KubeherdConfig): Pool[] {
 /** The SSM parameter that holds a cattle pool's join token. */
 export const joinParameterName = (config: KubeherdConfig, pool: Pool): string => `/kubeherd/${config.cluster.name}/${pool.name}/join`;
 
+/** The user data of the instances kubeherd creates for `pool` (cattle, and EC2 pets at their first boot). */
+export function poolUserData(config: KubeherdConfig, pool: Pool, region: string): string {
+  const versions = poolVersions(config, pool);
+  return cattleUserData({ config: { ...config, versions }, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region });
+}
+
 export function cattleNodes(config: KubeherdConfig, pool: CattlePool, region: string): CattleNode[] {
-  const userData = cattleUserData({ config, role: "worker", pool: pool.name, joinParameter: joinParameterName(config, pool), region });
+  const versions = poolVersions(config, pool);
+  const userData = poolUserData(config, pool, region);
   return Array.from({ length: pool.size }, (_, index) => {
     const node = cattleNodeName(pool, index);
     const subnet = pool.subnets[index % pool.subnets.length];
     // Readable in a preview's diff: the pins and the image by value, the rest of the user data by its digest.
     const fingerprint = JSON.stringify({
-      pins: pinList(config).map(([pkg, v]) => `${pkg}=${v}`),
+      pins: pinList(versions).map(([pkg, v]) => `${pkg}=${v}`),
       image: config.os.image,
       instanceType: pool.instanceType,
       securityGroups: [...pool.securityGroups].sort(),
@@ -77,13 +85,14 @@ export function petsNodeNames(pool: PetsPool): string[] {
 
 export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
   const first = firstControlPlaneNode(config);
-  const { versions, os } = config;
+  const { os } = config;
+  const versions = poolVersions(config, pool);
   return petsNodeNames(pool).map((name, i) => {
     const kubeadm = name === first ? "apply" : "node";
     const listed = pool.nodes?.[i];
     const triggers = [
       `kubernetes=${versions.kubernetes}`,
-      ...pinList(config).map(([pkg, v]) => `${pkg}=${v}`),
+      ...pinList(versions).map(([pkg, v]) => `${pkg}=${v}`),
       `release=${os.release}`,
       `system-upgrade=${os.systemUpgrade ?? ""}`,
       `kubeadm=${kubeadm}`,
@@ -94,25 +103,10 @@ export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
       host: listed?.host,
       hostKey: listed?.hostKey,
       kubeadm,
-      script: convergeScript({ config, role: pool.role, kubeadm, nodeName: name }),
+      script: convergeScript({ config: { ...config, versions }, role: pool.role, kubeadm, nodeName: name }),
       triggers,
     };
   });
-}
-
-/** The pinned packages of a config, in install order, as [package, version]. */
-export function pinList(config: KubeherdConfig): [string, string][] {
-  const v = config.versions;
-  const pins: [string, string | undefined][] = [
-    ["docker-ce", v["docker-ce"]],
-    ["docker-ce-cli", v["docker-ce-cli"]],
-    ["containerd.io", v["containerd.io"]],
-    ["cri-dockerd", v["cri-dockerd"]],
-    ["kubeadm", v.kubeadm],
-    ["kubelet", v.kubelet],
-    ["kubectl", v.kubectl],
-  ];
-  return pins.filter((p): p is [string, string] => p[1] !== undefined);
 }
 
 /** What a node reports once it runs the pins: the hooks wait for these. */
@@ -122,8 +116,9 @@ export interface NodeExpectations {
   runtime: { name: "docker" | "containerd"; version: string };
 }
 
-export function nodeExpectations(config: KubeherdConfig): NodeExpectations {
-  const v = config.versions;
+/** What the nodes of `pool` (a pool or its name) report once they run its pins. */
+export function nodeExpectations(config: KubeherdConfig, pool: Pool | string): NodeExpectations {
+  const v = poolVersions(config, pool);
   const kubelet = kubeVersionOfPin(v.kubelet);
   const runtimePin = v.runtime === "docker" ? v["docker-ce"] : v["containerd.io"];
   const runtime = runtimePin ? (v.runtime === "docker" ? dockerVersionOfPin(runtimePin) : containerdVersionOfPin(runtimePin)) : undefined;

@@ -4,7 +4,7 @@
  */
 import { type AptSource } from "../versions/repositories";
 import { shellCall, shellSource } from "./quote";
-import { type Pin, pinWords } from "./pins";
+import { type Pin, pinWords } from "../versions/pins";
 
 export const APT_FUNCTIONS = shellSource`
 # Writes one apt source file, remembering its old content so a failed preflight can put it back.

@@ -13,7 +13,7 @@ import {
   releaseUpgradeLines,
   systemUpgradeLines,
 } from "./maintenance";
-import { nodePins } from "./pins";
+import { nodePins } from "../versions/pins";
 import { assembleScript, shellFunctions } from "./assemble";
 import { PRELUDE_FUNCTIONS, prelude, section } from "./prelude";
 import { shellQuote } from "./quote";

@@ -5,7 +5,8 @@
  */
 import { type Versions } from "../config/schema";
 import { installLines } from "./apt";
-import { criSocket, kubeadmPin, kubeletPins, usesCriDockerd } from "./pins";
+import { kubeadmPin, kubeletPins, usesCriDockerd } from "../versions/pins";
+import { criSocket } from "./runtime";
 import { shellCall, shellSource } from "./quote";
 import { kubernetesMinorNumber } from "../versions/repositories";
 

@@ -3,7 +3,7 @@
  * and the few functions every later part uses. Later parts are bash functions too, called with quoted values only.
  */
 import { shellArray, shellSource } from "./quote";
-import { type Pin, pinWords } from "./pins";
+import { type Pin, pinWords } from "../versions/pins";
 
 export interface PreludeOptions {
   /** One line saying what the script is, for a reader of the plan. */

@@ -3,8 +3,9 @@
  * a first install only (an adopted node keeps its own configuration), restart a runtime only when it changed.
  */
 import { type Versions } from "../config/schema";
+import { FIRST_PKGS_K8S_IO_MINOR, kubernetesMinorNumber } from "../versions/repositories";
 import { installLines } from "./apt";
-import { type Pin, runtimePins } from "./pins";
+import { type Pin, runtimePins } from "../versions/pins";
 import { STATE_DIR } from "./prelude";
 import { shellCall, shellQuote, shellSource } from "./quote";
 
@@ -77,4 +78,14 @@ export function runtimeLines(versions: Versions): string[] {
     ...restarts(versions, pins).map(([unit, packages]) => shellCall("restart_if_changed", unit, ...packages)),
     shellCall("clear_changed", ...pins.map((p) => p.package)),
   ];
+}
+
+/**
+ * The CRI socket for `kubeadm join --cri-socket` and the kubelet; undefined where kubeadm's default (dockershim)
+ * is right. Old kubeadm takes a bare path, newer ones warn without the unix:// scheme.
+ */
+export function criSocket(versions: Versions): string | undefined {
+  const current = kubernetesMinorNumber(versions.kubernetes) >= FIRST_PKGS_K8S_IO_MINOR;
+  if (versions.runtime === "docker") return current ? "unix:///var/run/cri-dockerd.sock" : undefined;
+  return current ? "unix:///run/containerd/containerd.sock" : "/run/containerd/containerd.sock";
 }

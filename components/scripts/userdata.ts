@@ -12,7 +12,8 @@ import { APT_FUNCTIONS, installLines, preflightLines, repositoryLines } from "./
 import { assembleScript, shellFunctions } from "./assemble";
 import { KUBEADM_FUNCTIONS } from "./kubeadm";
 import { RELEASE_CHECK_FUNCTIONS } from "./maintenance";
-import { criSocket, kubeadmPin, kubeletPins, nodePins } from "./pins";
+import { kubeadmPin, kubeletPins, nodePins } from "../versions/pins";
+import { criSocket } from "./runtime";
 import { PRELUDE_FUNCTIONS, prelude, section } from "./prelude";
 import { shellCall, shellSource } from "./quote";
 import { RUNTIME_FUNCTIONS, runtimeLines } from "./runtime";

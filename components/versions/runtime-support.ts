@@ -8,9 +8,8 @@ import { configKey, error, warning, type Problem } from "../config/problems";
 import type { KubeherdConfig, Versions } from "../config/schema";
 import { codenameOf } from "./ubuntu";
 import { compareKubeVersions, formatKubeVersion, minorOf, type KubeVersion } from "./kubernetes";
+import { RUNTIME_PACKAGES, type RuntimePackage } from "./pins";
 import { containerdVersionOfPin, dockerVersionOfPin, ubuntuCodenameOfPin, type ReleaseVersion } from "./runtime";
-
-type RuntimePackage = "docker-ce" | "docker-ce-cli" | "containerd.io" | "cri-dockerd";
 
 const key = (pkg: RuntimePackage | "runtime") => configKey("versions", [pkg]);
 const v = (major: number, minor: number, patch = 0): ReleaseVersion => ({ major, minor, patch });
@@ -121,16 +120,12 @@ function checkContainerd(versions: Versions, cp: KubeVersion): Problem[] {
 }
 
 /** The runtime pins a node installs: the others are reported as unused by `checkContainerd`. */
-function installedRuntimePins(versions: Versions): RuntimePackage[] {
-  return versions.runtime === "docker" ? ["docker-ce", "docker-ce-cli", "containerd.io", "cri-dockerd"] : ["containerd.io"];
-}
-
 /** Docker's repository (and cri-dockerd's .deb) build each version per Ubuntu release: the codename must match. */
 function checkCodenames(config: KubeherdConfig): Problem[] {
   const release = config.os.release;
   const wanted = codenameOf(release);
   const problems: Problem[] = [];
-  for (const pkg of installedRuntimePins(config.versions)) {
+  for (const pkg of RUNTIME_PACKAGES[config.versions.runtime]) {
     const pin = config.versions[pkg];
     const built = pin === undefined ? undefined : ubuntuCodenameOfPin(pin);
     if (built !== undefined && built !== wanted) {

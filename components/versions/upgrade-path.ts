@@ -4,7 +4,8 @@
  * forward in dpkg order, Ubuntu moves one LTS at a time, and a node's runtime is never swapped in place.
  */
 import { configKey, error, warning, type Problem } from "../config/problems";
-import { PINNED_PACKAGES, type KubeherdConfig } from "../config/schema";
+import type { KubeherdConfig } from "../config/schema";
+import { PINNED_PACKAGES } from "./pins";
 import { compareDebianVersions, tryParseDebianVersion } from "./dpkg";
 import { compareKubeVersions, formatKubeVersion, kubeVersionOfPin, minorOf, parseKubeVersion, type KubeVersion } from "./kubernetes";
 import { UBUNTU_RELEASE_NAMES } from "./ubuntu";

@@ -4,11 +4,11 @@
  *   drain-110-pods: the drain of a node with 110 pods that each take 2 s to terminate (target: under 4 s)
  *   ready-latency:  from the node turning Ready in the API to wait-ready returning (target: under 1 s)
  */
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { waitReady } from "../../components/kube/ready";
-import { FakeApiServer } from "../kube/fakeApiServer";
+import { FakeApiServer } from "../kube/fake-api-server";
 
 const RUNS = 5;
 const quiet = () => undefined;

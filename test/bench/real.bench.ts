@@ -11,7 +11,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { waitReady } from "../../components/kube/ready";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runLivePlan } from "../../components/cli/live-plan";
+import { runLivePlan } from "../../cli/live-plan";
 import { currentInput, patched } from "../fixtures/config";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 import { startApi, type Harness } from "../kube/harness";
@@ -115,7 +115,7 @@ describe("npm run plan -- --live", () => {
     const file = join(project.dir, "unreachable");
     // Port 1 on the loopback address: nothing listens there, and nothing leaves this machine.
     writeFileSync(file, ["apiVersion: v1", "kind: Config", "clusters:", "- name: c", "  cluster:", "    server: http://127.0.0.1:1", "    insecure-skip-tls-verify: true", "users:", "- name: u", "  user: {token: t}", "contexts:", "- name: c", "  context: {cluster: c, user: u}", "current-context: c", ""].join("\n"));
-    const run = spawnSync(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli/plan.ts"), "--stack", "bump", "--base", base, "--live", "--kubeconfig", file], { cwd: project.dir, encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli/plan.ts"), "--stack", "bump", "--base", base, "--live", "--kubeconfig", file], { cwd: project.dir, encoding: "utf8", timeout: 60_000 });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n").filter((l) => !l.startsWith("warning:"));

@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { poolLine } from "../../components/cli/format";
-import { planMarkdown } from "../../components/cli/markdown";
-import { runPlan } from "../../components/cli/plan";
+import { poolLine } from "../../cli/format";
+import { planMarkdown } from "../../cli/markdown";
+import { runPlan } from "../../cli/plan";
 import { REPO_DIR } from "../fixtures/stackfiles";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { articleBumpMarkdown, articleBumpPlan } from "../promotion/article-bump";

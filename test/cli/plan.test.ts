@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runPlan } from "../../components/cli/plan";
+import { runPlan } from "../../cli/plan";
 import { currentInput, patched } from "../fixtures/config";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 
@@ -67,7 +67,7 @@ describe("npm run plan on the example stacks", () => {
   });
 
   it("runs as a command: exit code, stdout and stderr", () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [join(REPO_DIR, "node_modules/tsx/dist/cli.mjs"), join(REPO_DIR, "components/cli/plan.ts"), ...args], { cwd: project.dir, encoding: "utf8" });
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(REPO_DIR, "node_modules/tsx/dist/cli.mjs"), join(REPO_DIR, "cli/plan.ts"), ...args], { cwd: project.dir, encoding: "utf8" });
     project.write("cmd", { ...currentInput, ...secrets });
     const ok = run("--stack", "cmd", "--format", "json");
     expect(ok.status).toBe(0);

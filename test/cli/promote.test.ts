@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runPromote, type PromoteOptions } from "../../components/cli/promote";
+import { runPromote, type PromoteOptions } from "../../cli/promote";
 import { REPO_DIR } from "../fixtures/stackfiles";
 
 let dir: string;

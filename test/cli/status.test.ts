@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runStatus } from "../../components/cli/status";
+import { runStatus } from "../../cli/status";
 import { currentInput } from "../fixtures/config";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 import { startApi } from "../kube/harness";
@@ -43,7 +43,7 @@ describe("npm run status", () => {
 
   it("--watch redraws with a progress bar as nodes reach the pins, and stops cleanly on SIGINT", async () => {
     const h = await cluster();
-    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli/status.ts"), "--stack", "test", "--kubeconfig", h.kubeconfig, "--watch"], { cwd: project.dir });
+    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli/status.ts"), "--stack", "test", "--kubeconfig", h.kubeconfig, "--watch"], { cwd: project.dir });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

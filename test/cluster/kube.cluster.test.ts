@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { CORDONED_BY, reportOf, uncordon } from "../../components/kube/nodes";

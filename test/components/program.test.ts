@@ -10,7 +10,7 @@ import { readStackFile } from "../../components/config/stackfile";
 import { settle, unwrapSecret, useMocks, valueOf, type Registration } from "../fixtures/mocks";
 import { patched } from "../fixtures/config";
 import { REPO_DIR } from "../fixtures/stackfiles";
-import { loadStack } from "../../components/cli/stack";
+import { loadStack } from "../../cli/stack";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
 
 const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n# kubeconfig-secret-marker", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----ssh-secret-marker" };

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig, type ConfigSource } from "../../components/config/load";
-import { pulumiConfigSource } from "../../components/config/pulumi-source";
+import { pulumiConfigSource } from "../../components/stack/config-source";
 import { readStackFile, stackFileSource } from "../../components/config/stackfile";
 import { articleInput, currentInput, patched } from "../fixtures/config";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PINNED_PACKAGES } from "../../components/config/schema";
+import { PINNED_PACKAGES } from "../../components/versions/pins";
 import { controlFieldsOf, hasControlFields, type ControlFields } from "./package-depends";
 import { runOrThrow } from "./process";
 import { standinCommand, standinPostinst } from "./standin-shell";

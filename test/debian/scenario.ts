@@ -6,7 +6,8 @@ import { readdirSync } from "node:fs";
 import { expect } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout, type Plan } from "../../components/rollout/plan";
-import { pinList, rootCommand } from "../../components/rollout/nodes";
+import { rootCommand } from "../../components/rollout/nodes";
+import { pinList } from "../../components/versions/pins";
 import { checkTransition, checkVersions } from "../../components/versions/rules";
 import { articleConfig, currentConfig, patched } from "../fixtures/config";
 import { describeCall, type Call } from "./call-log";
@@ -90,7 +91,7 @@ export function makeJoined(root: NodeRoot, apiServer?: string): void {
 
 /** The pins a config gives a node, as `{ package: version }`. */
 export function pinsOf(config: KubeherdConfig): Record<string, string> {
-  return Object.fromEntries(pinList(config));
+  return Object.fromEntries(pinList(config.versions));
 }
 
 /**

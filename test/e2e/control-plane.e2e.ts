@@ -15,7 +15,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { CORDONED_BY } from "../../components/kube/nodes";

@@ -14,14 +14,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ApiClient } from "../../components/kube/apiClient";
+import { ApiClient } from "../../components/kube/api-client";
 import type { KubeClient } from "../../components/kube/client";
 import { systemClock } from "../../components/kube/clock";
-import type { NodeLive } from "../../components/kube/disruption";
+import type { NodeLive } from "../../components/disruption/drain-preview";
 import { drainNode } from "../../components/kube/drain";
-import { controllerOf } from "../../components/kube/drainFilters";
+import { controllerOf } from "../../components/disruption/drain-filters";
 import { livePreview, type LivePreview } from "../../components/kube/live";
-import { readOnly } from "../../components/kube/readOnly";
+import { readOnly } from "../../components/kube/read-only";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 import { workloadPods } from "../scenarios/build";
 import { SCENARIOS, scenarioStack, scenarioStackInput, type Scenario } from "../scenarios/disruption";
@@ -365,7 +365,7 @@ function statusExtras(s: Scenario): void {
   });
 
   it("npm run status --watch redraws when a Node changes, and stops on SIGINT", async () => {
-    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli/status.ts"), "--stack", stack, "--kubeconfig", serviceAccountKubeconfig, "--watch"], {
+    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli/status.ts"), "--stack", stack, "--kubeconfig", serviceAccountKubeconfig, "--watch"], {
       cwd: project.dir,
       env: { ...process.env, KUBECONFIG: "" },
     });

@@ -8,8 +8,8 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { rolloutSchema } from "../../components/config/schema";
 import { ROLLOUT_ACCESS } from "../../components/kube/access";
-import { drainBeforeChange, forgetAfterDelete, readyAfterChange, type HookArgs, type HookEnv, type NodeHookContext } from "../../components/kube/hookActions";
-import type { RecordedRequest } from "./fakeApiServer";
+import { drainBeforeChange, forgetAfterDelete, readyAfterChange, type HookArgs, type HookEnv, type NodeHookContext } from "../../components/kube/hook-actions";
+import type { RecordedRequest } from "./fake-api-server";
 import { clock, startApi, type Harness } from "./harness";
 
 const INSTANCE = "aws:ec2/instance:Instance";

@@ -3,11 +3,11 @@
  * that collects lines for assertions.
  */
 import { afterEach } from "vitest";
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import type { KubeClient } from "../../components/kube/client";
 import { systemClock } from "../../components/kube/clock";
-import { FakeApiServer } from "./fakeApiServer";
-import type { Timing } from "./fakeCluster";
+import { FakeApiServer } from "./fake-api-server";
+import type { Timing } from "./fake-cluster";
 
 export interface Harness {
   api: FakeApiServer;

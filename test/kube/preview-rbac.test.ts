@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { livePreview } from "../../components/kube/live";
 import { status } from "../../components/kube/status";
-import { readOnly } from "../../components/kube/readOnly";
+import { readOnly } from "../../components/kube/read-only";
 import { planRollout } from "../../components/rollout/plan";
 import { currentConfig } from "../fixtures/config";
 import { REPO_DIR } from "../fixtures/stackfiles";

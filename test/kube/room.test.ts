@@ -1,7 +1,7 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { formatCpu, formatMemory, parseQuantity } from "../../components/kube/quantity";
-import { candidate, checkRoom, podRequests } from "../../components/kube/room";
+import { formatCpu, formatMemory, parseQuantity } from "../../components/disruption/quantity";
+import { candidate, checkRoom, podRequests } from "../../components/disruption/room";
 
 describe("resource quantities", () => {
   it.each([

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { rolloutSchema } from "../../components/config/schema";
-import { readyAfterChange, type HookEnv, type NodeHookContext } from "../../components/kube/hookActions";
+import { readyAfterChange, type HookEnv, type NodeHookContext } from "../../components/kube/hook-actions";
 import { CRI_DOCKERD_SOCKET, CRI_SOCKET_ANNOTATION, expectedCriSocket } from "../../components/kube/runtime-endpoint";
-import { criSocket } from "../../components/scripts/pins";
+import { criSocket } from "../../components/scripts/runtime";
 import { configSchema } from "../../components/config/schema";
 import { currentInput, dockerCurrentVersions, patched } from "../fixtures/config";
 import { clock, startApi, type Harness } from "./harness";

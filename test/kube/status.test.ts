@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CORDONED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
-import { readOnly } from "../../components/kube/readOnly";
+import { CORDONED_BY } from "../../components/kube/nodes";
+import { NODE_LABEL, POOL_LABEL } from "../../components/disruption/stack-nodes";
+import { readOnly } from "../../components/kube/read-only";
 import { status, watchStatus, type StackStatus } from "../../components/kube/status";
-import { statusText } from "../../components/cli/status-text";
+import { statusText } from "../../cli/status-text";
 import { currentConfig } from "../fixtures/config";
 import { clock, startApi, type Harness } from "./harness";
 

@@ -5,7 +5,7 @@
  *   npx tsx test/promotion/article-bump.ts > test/promotion/article-bump.md
  * and review the diff like any other change.
  */
-import { planMarkdown } from "../../components/cli/markdown";
+import { planMarkdown } from "../../cli/markdown";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { articleConfig } from "../fixtures/config";
 

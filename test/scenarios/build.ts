@@ -13,11 +13,11 @@
  * StatefulSet updates OnDelete, so its controller never replaces the adopted pods for their revision.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Node, type V1ObjectMeta, type V1OwnerReference, type V1Pod, type V1PodSpec } from "@kubernetes/client-node";
-import { ApiClient } from "../../components/kube/apiClient";
+import { ApiClient } from "../../components/kube/api-client";
 import { Deadline, systemClock } from "../../components/kube/clock";
-import { isPodReady } from "../../components/kube/budgets";
+import { isPodReady } from "../../components/disruption/budgets";
 import { watchUntil } from "../../components/kube/observe";
-import { controllerOf } from "../../components/kube/drainFilters";
+import { controllerOf } from "../../components/disruption/drain-filters";
 import type { Scenario, ScenarioPdb, ScenarioWorkload } from "./disruption";
 
 export interface BuildOptions {

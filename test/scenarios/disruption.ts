@@ -5,7 +5,7 @@
  * (test/kube/live.test.ts) and against a real control plane (the end-to-end tier).
  */
 import type { KubeherdConfig } from "../../components/config/schema";
-import type { Verdict } from "../../components/kube/disruption";
+import type { Verdict } from "../../components/disruption/drain-preview";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { config, currentInput, patched } from "../fixtures/config";
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PolicyV1Api, type KubernetesObject } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
-import { isPodReady } from "../../../components/kube/budgets";
+import { isPodReady } from "../../../components/disruption/budgets";
 import type { KubeClient } from "../../../components/kube/client";
 import { Deadline, systemClock } from "../../../components/kube/clock";
 import { watchUntil } from "../../../components/kube/observe";
@@ -130,10 +130,10 @@ export interface CliRun {
   errors: string[];
 }
 
-/** Runs `components/cli/<script>` of this repository with tsx, as `npm run` does, in `cwd`. */
+/** Runs `cli/<script>` of this repository with tsx, as `npm run` does, in `cwd`. */
 export function runCli(script: string, args: string[], cwd: string, timeoutMs = 90_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "components/cli", script), ...args], {
+    const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli", script), ...args], {
       cwd,
       env: { ...process.env, KUBECONFIG: "" },
     });

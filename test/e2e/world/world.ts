@@ -8,9 +8,9 @@
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { join } from "node:path";
 import { configSchema, type KubeherdConfig } from "../../../components/config/schema";
-import { clientFromKubeconfig } from "../../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../../components/kube/api-client";
 import type { KubeClient } from "../../../components/kube/client";
-import { pinList } from "../../../components/rollout/nodes";
+import { pinList } from "../../../components/versions/pins";
 import type { UbuntuRelease } from "../../../components/versions/ubuntu";
 import { ensurePulumiCli } from "../../toolchain/pulumi-cli";
 import { makeJoined } from "../../debian/scenario";
@@ -159,7 +159,7 @@ export class World {
       os: { release: options.release },
       pools: [{ name: "any", role: "worker", mode: "pets", nodes: [{ name: "x", host: "127.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKcp1" }], ssh: {} }],
     });
-    const pins = Object.fromEntries(pinList(config));
+    const pins = Object.fromEntries(pinList(config.versions));
     const minor = options.versions.kubernetes.split(".").slice(0, 2).join(".");
     const sources = [(options.legacy ? LOCAL_SOURCES.legacyKubernetes : LOCAL_SOURCES.kubernetes).replace("{minor}", minor), LOCAL_SOURCES.docker];
     let address = 10;

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig, PetsPool } from "../../../components/config/schema";
-import { batchGate, cattleNodeOptions, petsNodeOptions } from "../../../components/node-options";
+import { cattleNodeOptions, declareBatches, nodeResourceName, petsNodeOptions } from "../../../components/node-options";
 import { gateTrigger, rolloutBatches, type Batch } from "../../../components/rollout/batches";
 import { cattleNodes, petsNodes, poolsInRolloutOrder } from "../../../components/rollout/nodes";
 import { nodeHooks, type HookFaults, type NodeHooks, type WallClock } from "./hooks";
@@ -69,15 +69,9 @@ interface PoolArgs {
   trigger: string;
 }
 
-/** Declares the pool's nodes batch by batch, each batch behind the gate of the one before: returns the last gate. */
-function inBatches(args: PoolArgs, component: pulumi.Resource, declare: (node: string, after?: pulumi.Resource) => pulumi.Resource): pulumi.Resource | undefined {
-  let after = args.after;
-  for (const batch of args.batches) {
-    const resources = batch.nodes.map((node) => declare(node, after));
-    after = batchGate(`${batch.pool}-batch-${batch.number}`, { batch: batch.number, nodes: batch.nodes, resources, previous: after, trigger: args.trigger, parent: component });
-  }
-  return after;
-}
+/** The components' batch loop (components/node-options.ts) over this pool's nodes. */
+const order = <N extends { node: string }>(pool: string, args: PoolArgs, component: pulumi.Resource, nodes: readonly N[]) =>
+  ({ name: pool, pool, batches: args.batches, nodes, after: args.after, trigger: args.trigger, parent: component });
 
 /** As CattlePoolComponent, with the components' own node options and gates: returns the pool's last gate. */
 function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulumi.Resource | undefined {
@@ -88,14 +82,12 @@ function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulu
   // As launch-template.ts: the template depends on the join token, the nodes only on the template (by input).
   const template = new LaunchTemplateStandIn(logPath, `${pool.name}-template`, { pool: pool.name, userData: nodes[0].userData }, { parent: component, dependsOn: [join] });
 
-  const last = inBatches(args, component, (name, after) => {
-    const node = nodes.find((n) => n.node === name);
-    if (!node) throw new Error(`no node ${name} in pool ${pool.name}`);
-    return new InstanceStandIn(logPath, node.node, { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
+  const last = declareBatches(order(pool.name, args, component, nodes), (node, _i, _batch, after) => {
+    return new InstanceStandIn(logPath, nodeResourceName("cattle", pool.name, node.node), { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
       parent: component,
       ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks }),
     });
-  });
+  }).lastGate;
   component.done();
   return last;
 }
@@ -105,14 +97,12 @@ function petsPool(pool: PetsPool, args: PoolArgs): pulumi.Resource | undefined {
   const { config, logPath, hooks } = args;
   const component = new Component("kubeherd:index:PetsPool", pool.name, { parent: args.parent });
   const nodes = petsNodes(config, pool);
-  const last = inBatches(args, component, (name, after) => {
-    const node = nodes.find((n) => n.node === name);
-    if (!node) throw new Error(`no node ${name} in pool ${pool.name}`);
-    return new CommandStandIn(logPath, `${pool.name}-${node.node}`, { node: node.node, script: node.script, triggers: node.triggers }, {
+  const last = declareBatches(order(pool.name, args, component, nodes), (node, _i, _batch, after) => {
+    return new CommandStandIn(logPath, nodeResourceName("pets", pool.name, node.node), { node: node.node, script: node.script, triggers: node.triggers }, {
       parent: component,
       ...petsNodeOptions({ after, hooks }),
     });
-  });
+  }).lastGate;
   component.done();
   return last;
 }

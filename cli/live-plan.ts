@@ -3,8 +3,8 @@
  * cluster as it is now (components/kube/live.ts). Read-only. Exit 0 when every drain would go through, 3 when one
  * would never finish (a PDB that never allows it, a refusal, no room), 2 for invalid config or an unreadable cluster.
  */
-import { systemClock } from "../kube/clock";
-import { livePreview } from "../kube/live";
+import { systemClock } from "../components/kube/clock";
+import { livePreview } from "../components/kube/live";
 import { describeFailure, openCluster } from "./cluster-access";
 import { liveMarkdown, liveText, withLive } from "./live-text";
 import { runPlan, type PlanOptions } from "./plan";

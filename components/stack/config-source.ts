@@ -1,6 +1,6 @@
 /** `kubeherd:*` config as the Pulumi program sees it, for `loadConfig`. */
 import * as pulumi from "@pulumi/pulumi";
-import type { ConfigSource } from "./load";
+import type { ConfigSource } from "../config/load";
 
 // The SDK tracks which keys are secrets but does not declare `isConfigSecret` in its typings.
 const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };

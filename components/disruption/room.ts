@@ -5,7 +5,7 @@
  * ports are the scheduler's business and not modelled: room here is necessary, not sufficient.
  */
 import type { V1Node, V1Pod, V1Taint, V1Toleration } from "@kubernetes/client-node";
-import { podName } from "./drainFilters";
+import { podName } from "./drain-filters";
 import { formatCpu, formatMemory, parseQuantity } from "./quantity";
 
 export interface Resources {

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { configKey, error, formatProblem, type Problem } from "../config/problems";
 import type { KubeherdConfig } from "../config/schema";
-import { checkPromotion } from "./gate";
-import type { RolledOut } from "./rolled-out";
+import { checkPromotion } from "../promotion/gate";
+import type { RolledOut } from "../promotion/rolled-out";
 
 /** The stack output the program exports once every node is back (see rolled-out.ts). */
 export const ROLLED_OUT_OUTPUT = "rolledOut";

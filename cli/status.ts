@@ -7,9 +7,9 @@
  * invalid or the cluster cannot be read.
  */
 import { parseArgs } from "node:util";
-import { formatProblem } from "../config/problems";
-import { systemClock } from "../kube/clock";
-import { status, watchStatus, type StackStatus } from "../kube/status";
+import { formatProblem } from "../components/config/problems";
+import { systemClock } from "../components/kube/clock";
+import { status, watchStatus, type StackStatus } from "../components/kube/status";
 import { describeFailure, openCluster } from "./cluster-access";
 import { loadStack, stackFilePath } from "./stack";
 import { statusText } from "./status-text";

@@ -8,8 +8,8 @@
  * against it: the reviewer reads each distinct thing once, and a six-node pool fits in one comment (GitHub cuts
  * comments at 65,536 characters). `--format json` always carries every script in full.
  */
-import { unifiedDiff } from "../promotion/file-diff";
-import type { Plan, Step } from "../rollout/plan";
+import { unifiedDiff } from "../components/promotion/file-diff";
+import type { Plan, Step } from "../components/rollout/plan";
 import { batchTitle, poolLine } from "./format";
 
 const cell = (v: unknown) => (v === null || v === undefined ? "_unset_" : `\`${String(v).replace(/\|/g, "\\|")}\``);

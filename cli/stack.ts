@@ -6,10 +6,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../config/load";
-import { error, type Problem } from "../config/problems";
-import type { KubeherdConfig } from "../config/schema";
-import { plainValue, readStackFile, stackFileSource, type StackFile } from "../config/stackfile";
+import { loadConfig } from "../components/config/load";
+import { createsInstances } from "../components/config/pools";
+import { error, type Problem } from "../components/config/problems";
+import type { KubeherdConfig } from "../components/config/schema";
+import { plainValue, readStackFile, stackFileSource, type StackFile } from "../components/config/stackfile";
 
 export interface LoadedStack {
   file: StackFile;
@@ -49,7 +50,7 @@ export function loadStack(path: string, projectDir?: string): LoadedStack {
   if (projectDir) file = { path, values: { ...projectDefaults(projectDir), ...file.values } };
   const { config, problems } = loadConfig(stackFileSource(file), { requireSecrets: false });
   const region = plainValue(file, "aws:region");
-  if (config && !region && config.pools.some((p) => p.mode === "cattle" || p.size !== undefined)) {
+  if (config && !region && config.pools.some(createsInstances)) {
     problems.push(error("aws:region", "is required for pools whose nodes kubeherd creates (their user data reads SSM in that region)"));
     return { file, problems, region };
   }

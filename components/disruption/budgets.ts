@@ -7,7 +7,9 @@
  */
 import type { V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import { selects } from "./selectors";
-import { budgetName } from "./workloads";
+
+/** `namespace/name`, as messages name a budget. */
+export const budgetName = (pdb: V1PodDisruptionBudget) => `${pdb.metadata?.namespace ?? ""}/${pdb.metadata?.name ?? ""}`;
 
 export const coversPod = (pdb: V1PodDisruptionBudget, pod: V1Pod) =>
   pod.metadata?.namespace === pdb.metadata?.namespace && selects(pdb.spec?.selector, pod.metadata?.labels);

@@ -1,8 +1,8 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { podVerdict, selectPods } from "../../components/kube/drainFilters";
-import { selects } from "../../components/kube/selectors";
+import { podVerdict, selectPods } from "../../components/disruption/drain-filters";
+import { selects } from "../../components/disruption/selectors";
 
 const owned = (kind: string) => ({ ownerReferences: [{ apiVersion: "apps/v1", kind, name: "x", uid: "u", controller: true }] });
 const pod = (meta: V1Pod["metadata"], extra: Partial<V1Pod> = {}): V1Pod => ({ metadata: { name: "p", namespace: "ns", ...meta }, status: { phase: "Running" }, ...extra });

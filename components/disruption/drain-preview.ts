@@ -1,6 +1,6 @@
 /**
  * The disruption preview: what draining each node of a plan would do to the workloads on it, computed from one
- * read of the cluster (a `ClusterSnapshot`) with the drain's own filters (drainFilters.ts), so the preview and the
+ * read of the cluster (a `ClusterSnapshot`) with the drain's own filters (drain-filters.ts), so the preview and the
  * drain cannot disagree on which pods go, stay or stop the drain. Pure: no client, no clock.
  *
  * Nodes of one batch drain together: their PDB needs add up and none of them takes the others' pods. Nodes of
@@ -9,7 +9,7 @@
  */
 import type { V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import { budgetLimits, chargeOf, coversPod, ignoresBudgets, isPodReady, type BudgetLimits } from "./budgets";
-import { controllerOf, MIRROR_ANNOTATION, podName, selectPods, type DrainPolicy } from "./drainFilters";
+import { controllerOf, MIRROR_ANNOTATION, podName, selectPods, type DrainPolicy } from "./drain-filters";
 import { candidate, checkRoom, holdsResources, isSchedulable, type Candidate, type RoomCheck } from "./room";
 
 export interface ClusterSnapshot {

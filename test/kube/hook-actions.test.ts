@@ -7,8 +7,9 @@ import {
   type HookArgs,
   type HookEnv,
   type NodeHookContext,
-} from "../../components/kube/hookActions";
-import { CORDONED_BY, MANAGED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
+} from "../../components/kube/hook-actions";
+import { CORDONED_BY, MANAGED_BY } from "../../components/kube/nodes";
+import { NODE_LABEL, POOL_LABEL } from "../../components/disruption/stack-nodes";
 import type { DrainRecord } from "../../components/kube/workloads";
 import { clock, startApi, type Harness } from "./harness";
 

@@ -7,9 +7,9 @@
  * `--live` adds what each drain would do on the cluster, read-only (cli/live-plan.ts; exit 3 when one would never finish).
  */
 import { parseArgs } from "node:util";
-import { formatProblem, type Problem } from "../config/problems";
-import { checkTransition } from "../versions/rules";
-import { planRollout, type Plan } from "../rollout/plan";
+import { formatProblem, type Problem } from "../components/config/problems";
+import { checkTransition } from "../components/versions/rules";
+import { planRollout, type Plan } from "../components/rollout/plan";
 import { planJson, planText } from "./format";
 import { runLivePlan } from "./live-plan";
 import { planMarkdown } from "./markdown";

@@ -10,10 +10,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { formatProblem } from "../config/problems";
-import { readStackFile } from "../config/stackfile";
-import { unifiedDiff } from "../promotion/file-diff";
-import { promoteStackText } from "../promotion/promote-versions";
+import { formatProblem } from "../components/config/problems";
+import { readStackFile } from "../components/config/stackfile";
+import { unifiedDiff } from "../components/promotion/file-diff";
+import { promoteStackText } from "../components/promotion/promote-versions";
 import { FORMATS, runPlan, type Format } from "./plan";
 import { loadStack, stackFilePath } from "./stack";
 

@@ -3,7 +3,7 @@
  * disruption controller's arithmetic (expected pods, desired and current healthy, disruptions allowed).
  */
 import type { V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
-import { selects } from "../../components/kube/selectors";
+import { selects } from "../../components/disruption/selectors";
 
 export function isReady(pod: V1Pod): boolean {
   return !pod.metadata?.deletionTimestamp && pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");

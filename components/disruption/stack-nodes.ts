@@ -8,7 +8,14 @@
 import type { V1Node } from "@kubernetes/client-node";
 import type { KubeherdConfig, Pool } from "../config/schema";
 import { cattleNodeName, petsNodeNames, poolsInRolloutOrder } from "../rollout/nodes";
-import { NODE_LABEL, POOL_LABEL } from "./nodes";
+
+/**
+ * Labels the ready hook puts on every node it brings back: the pool and the plan's node name (`workers-0`). The
+ * offline plan knows a node kubeherd creates only by that name, not by its instance id or private DNS name, so
+ * the live preview and `npm run status` find such nodes by these labels.
+ */
+export const POOL_LABEL = "kubeherd.io/pool";
+export const NODE_LABEL = "kubeherd.io/node";
 
 export interface StackNodeRef {
   pool: string;

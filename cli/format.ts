@@ -1,5 +1,5 @@
 /** Renderings of a plan: `text` for a terminal, `json` for tools (the DESIGN.md contract). */
-import type { Plan, Step } from "../rollout/plan";
+import type { Plan, Step } from "../components/rollout/plan";
 
 export function planJson(plan: Plan): string {
   const steps = plan.steps.map((s) => ({

@@ -1,5 +1,5 @@
 /** `npm run status` for a terminal: a table of the stack's nodes in rollout order, a progress bar, a summary. */
-import type { Check, StackStatus } from "../kube/status";
+import type { Check, StackStatus } from "../components/kube/status";
 
 const mark = (c: Check) => (c.have === undefined ? "-" : c.ok ? c.have : `${c.have} (want ${c.want})`);
 

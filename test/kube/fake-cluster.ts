@@ -1,5 +1,5 @@
 /**
- * The state behind the in-process Kubernetes API (fakeApiServer.ts): objects with resourceVersions and an event
+ * The state behind the in-process Kubernetes API (fake-api-server.ts): objects with resourceVersions and an event
  * log for watches, graceful pod termination over scripted time, the controllers a drain depends on (ReplicaSets
  * and StatefulSets replace lost pods on schedulable nodes, DaemonSets run a pod per node) and the disruption
  * controller's arithmetic, so the Eviction subresource answers 429 exactly when a PDB has no disruption left.
@@ -17,8 +17,8 @@ import type {
   V1Taint,
 } from "@kubernetes/client-node";
 import type { Kind, ObjectOf, WatchEventType } from "../../components/kube/client";
-import { selects } from "../../components/kube/selectors";
-import { budgetStatus, isReady, nodeInfo, nodeReady } from "./fakeStatus";
+import { selects } from "../../components/disruption/selectors";
+import { budgetStatus, isReady, nodeInfo, nodeReady } from "./fake-status";
 
 export type AnyObject = ObjectOf[Kind];
 

@@ -4,9 +4,9 @@
  */
 import { delimiter } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { ApiClient } from "../kube/apiClient";
-import { KubeApiError, type KubeClient } from "../kube/client";
-import { readOnly } from "../kube/readOnly";
+import { ApiClient } from "../components/kube/api-client";
+import { KubeApiError, type KubeClient } from "../components/kube/client";
+import { readOnly } from "../components/kube/read-only";
 
 export interface ClusterAccess {
   client: KubeClient;

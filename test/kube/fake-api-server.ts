@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Kind, ResourceAccess } from "../../components/kube/client";
-import { FakeCluster, status, type AnyObject, type ApiStatus, type ClusterEvent, type Timing } from "./fakeCluster";
+import { FakeCluster, status, type AnyObject, type ApiStatus, type ClusterEvent, type Timing } from "./fake-cluster";
 import { applyPatch } from "./patches";
 
 const KINDS: Record<string, { kind: Kind; listKind: string; apiVersion: string }> = {

@@ -3,9 +3,9 @@
  * each drain step of the JSON plan, and markdown (a table per node) after the markdown plan for the pull request
  * comment. Kept apart from format.ts and markdown.ts, which render the offline plan.
  */
-import type { LivePreview } from "../kube/live";
-import type { BudgetNeed, NodeLive } from "../kube/disruption";
-import { describeResources } from "../kube/room";
+import type { LivePreview } from "../components/kube/live";
+import type { BudgetNeed, NodeLive } from "../components/disruption/drain-preview";
+import { describeResources } from "../components/disruption/room";
 
 const title = (n: NodeLive) => `${n.pool}/${n.node}${n.kubeNode && n.kubeNode !== n.node ? ` (${n.kubeNode})` : ""}`;
 
