@@ -4,6 +4,7 @@
  * drain the nodes of the real control plane while each node converges over real SSH, with a Deployment under a
  * PDB and a StatefulSet running. Judged from the API's record of the `up` and from each node's own state.
  */
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isCall } from "../debian/call-log";
 import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
@@ -51,6 +52,20 @@ describe("the field article's bump on 1 control-plane and 3 worker pets nodes", 
     expect(adopt.report.error).toBeUndefined();
     expect(adopt.report.result).toBe("succeeded");
     expect(adopt.record.cordonOrder()).toEqual([]);
+  });
+
+  it("records on each Node, as Events kubectl describe node shows, that it was drained, converged and uncordoned", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(world.cp.kubeconfig);
+    const listed = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.kind=Node,source=kubeherd" });
+    // In the order they were written (their etcd revisions), not the list's order of names.
+    const events = listed.items.sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion));
+    for (const node of ["cp-1", ...WORKERS]) {
+      const reasons = events.filter((e) => e.involvedObject.name === node && e.involvedObject.uid === node).map((e) => e.reason);
+      // The adopting up took each node over undrained and ran its (idempotent) converge; the bump drained, converged
+      // and uncordoned each node once; the second bump changed nothing and recorded nothing.
+      expect(reasons, node).toEqual(["KubeherdAdopted", "KubeherdConverged", "KubeherdDrained", "KubeherdConverged", "KubeherdUncordoned"]);
+    }
   });
 
   it("rolls the bump through the control plane first, then the workers in order", () => {
