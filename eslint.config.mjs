@@ -13,4 +13,22 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
+  {
+    // Pure core, thin shell: Pulumi is imported by the components (components/*.ts, components/stack/) and the
+    // program (index.ts) alone; the CLI runs offline and the pure folders are tested without it.
+    files: [
+      "cli/**/*.ts",
+      "components/config/**/*.ts",
+      "components/disruption/**/*.ts",
+      "components/kube/**/*.ts",
+      "components/promotion/**/*.ts",
+      "components/rollout/**/*.ts",
+      "components/scripts/**/*.ts",
+      "components/versions/**/*.ts",
+      "components/join-token-window.ts",
+    ],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@pulumi/*"], message: "Pulumi belongs to the components and the program (index.ts): keep this folder pure." }] }],
+    },
+  },
 );

@@ -16,7 +16,7 @@ import { enforcePromotion } from "./components/stack/promotion-reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
 
 export = async () => {
-  const { config, problems } = loadConfig(pulumiConfigSource(), { requireSecrets: true });
+  const { config, problems } = loadConfig(pulumiConfigSource(), { secrets: "require" });
   for (const p of problems.filter((p) => p.severity === "warning")) pulumi.log.warn(formatProblem(p));
   if (!config) {
     throw new pulumi.RunError(`invalid kubeherd config:\n${problems.filter((p) => p.severity === "error").map(formatProblem).join("\n")}`);

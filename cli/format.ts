@@ -1,6 +1,10 @@
 /** Renderings of a plan: `text` for a terminal, `json` for tools (the DESIGN.md contract). */
 import type { Plan, Step } from "../components/rollout/plan";
 
+/** The plan's renderings: these two, and markdown (markdown.ts) for a pull request comment. */
+export const FORMATS = ["text", "json", "markdown"] as const;
+export type Format = (typeof FORMATS)[number];
+
 export function planJson(plan: Plan): string {
   const steps = plan.steps.map((s) => ({
     pool: s.pool,

@@ -7,8 +7,7 @@ import { systemClock } from "../components/kube/clock";
 import { livePreview } from "../components/kube/live";
 import { describeFailure, openCluster } from "./cluster-access";
 import { liveMarkdown, liveText, withLive } from "./live-text";
-import { runPlan, type PlanOptions } from "./plan";
-import { loadStack, stackFilePath } from "./stack";
+import { runPlan, type PlanOptions } from "./offline-plan";
 
 export interface LivePlanResult {
   code: 0 | 2 | 3;
@@ -18,13 +17,13 @@ export interface LivePlanResult {
 
 export async function runLivePlan(opts: PlanOptions & { kubeconfig?: string; context?: string; env?: NodeJS.ProcessEnv }): Promise<LivePlanResult> {
   const planned = runPlan(opts);
-  if (planned.code !== 0 || !planned.plan) return { code: 2, stdout: "", stderr: planned.stderr };
-  const config = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir).config!;
+  if (planned.code !== 0 || !planned.plan || !planned.config) return { code: 2, stdout: "", stderr: planned.stderr };
+  const { plan, config } = planned;
   const access = openCluster(opts.kubeconfig, opts.env, opts.context);
   if ("error" in access) return { code: 2, stdout: "", stderr: [...planned.stderr, access.error] };
   let preview;
   try {
-    preview = await livePreview(access.client, planned.plan, config, systemClock);
+    preview = await livePreview(access.client, plan, config, systemClock);
   } catch (err) {
     return { code: 2, stdout: "", stderr: [...planned.stderr, describeFailure(err, access.server)] };
   }

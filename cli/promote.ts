@@ -9,12 +9,13 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { formatProblem } from "../components/config/problems";
-import { readStackFile } from "../components/config/stackfile";
+import { readStackFile, StackFileError } from "../components/config/stackfile";
 import { unifiedDiff } from "../components/promotion/file-diff";
 import { promoteStackText } from "../components/promotion/promote-versions";
-import { FORMATS, runPlan, type Format } from "./plan";
+import { parseCommand, type CommandSpec } from "./args";
+import { FORMATS, type Format } from "./format";
+import { runPlan } from "./offline-plan";
 import { loadStack, stackFilePath } from "./stack";
 
 export interface PromoteOptions {
@@ -47,12 +48,19 @@ export function runPromote(opts: PromoteOptions): PromoteResult {
   for (const path of [sourcePath, targetPath]) if (!existsSync(path)) return refuse([`${path}: no such stack file`]);
 
   // Only a valid source is worth copying: its pins were checked by its own plan and rolled out by its own up.
-  const source = loadStack(sourcePath, opts.dir);
+  const source = loadStack(sourcePath, opts.dir, "skip");
   const sourceErrors = source.problems.filter((p) => p.severity === "error");
-  if (sourceErrors.length > 0) return refuse(sourceErrors.map((p) => `${formatProblem(p)} (in ${relative(opts.dir, sourcePath)})`));
+  // A problem of the file itself is already keyed by its path; a config problem is told where it is.
+  if (sourceErrors.length > 0) return refuse(sourceErrors.map((p) => (p.key === sourcePath ? formatProblem(p) : `${formatProblem(p)} (in ${relative(opts.dir, sourcePath)})`)));
 
   const notes: string[] = [];
-  const declared = readStackFile(targetPath).values["kubeherd:promotion"] as { from?: unknown } | undefined;
+  let declared: { from?: unknown } | undefined;
+  try {
+    declared = readStackFile(targetPath).values["kubeherd:promotion"] as { from?: unknown } | undefined;
+  } catch (e) {
+    if (!(e instanceof StackFileError)) throw e;
+    return refuse([`${relative(opts.dir, e.path) || e.path}: ${e.reason}`]);
+  }
   if (typeof declared?.from === "string" && !namesStack(declared.from, opts.from)) {
     return refuse([`kubeherd:promotion.from: ${opts.to} promotes from ${declared.from}, not ${opts.from}: its pulumi up would refuse these pins`]);
   }
@@ -76,7 +84,8 @@ export function runPromote(opts: PromoteOptions): PromoteResult {
   try {
     if (existsSync(join(opts.dir, "Pulumi.yaml"))) copyFileSync(join(opts.dir, "Pulumi.yaml"), join(scratch, "Pulumi.yaml"));
     writeFileSync(stackFilePath(scratch, opts.to), promoted.text);
-    plan = runPlan({ stack: opts.to, base: targetName, format: opts.format, dir: scratch });
+    // Promote writes a file: unset secrets are the plan's and pulumi up's business, not a line here.
+    plan = runPlan({ stack: opts.to, base: targetName, format: opts.format, dir: scratch, secrets: "skip" });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -93,28 +102,22 @@ export function runPromote(opts: PromoteOptions): PromoteResult {
   return { code: 0, stdout: [...preface, plan.stdout, "", next].join("\n"), stderr: [...notes, ...plan.stderr], changed: promoted.changed, written: !opts.dryRun };
 }
 
-const USAGE = "usage: npm run promote -- --from STACK --to STACK [--dry-run] [--format text|json|markdown]";
+export const PROMOTE_COMMAND: CommandSpec = {
+  command: "npm run promote",
+  summary: "Copies the version pins from Pulumi.FROM.yaml into Pulumi.TO.yaml and prints the plan of the change. Offline.",
+  options: {
+    from: { type: "string", value: "STACK", required: true, stack: true, help: "the stack that has rolled the pins out" },
+    to: { type: "string", value: "STACK", required: true, stack: true, help: "the stack whose file gets them" },
+    "dry-run": { type: "boolean", default: false, help: "print the file's diff and the plan, write nothing" },
+    format: { type: "string", choices: FORMATS, default: "text", help: "the plan's format, as npm run plan prints it" },
+  },
+};
 
 export function main(argv: string[]): number {
-  let values: { from?: string; to?: string; "dry-run"?: boolean; format?: string };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { from: { type: "string" }, to: { type: "string" }, "dry-run": { type: "boolean", default: false }, format: { type: "string", default: "text" } },
-    }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!values.from || !values.to) {
-    console.error(`--from and --to are required\n${USAGE}`);
-    return 2;
-  }
-  if (!FORMATS.includes(values.format as Format)) {
-    console.error(`--format must be one of ${FORMATS.join(", ")}\n${USAGE}`);
-    return 2;
-  }
-  const result = runPromote({ from: values.from, to: values.to, dir: process.cwd(), dryRun: values["dry-run"] === true, format: values.format as Format });
+  const parsed = parseCommand(PROMOTE_COMMAND, argv);
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values as { from: string; to: string; "dry-run": boolean; format: Format };
+  const result = runPromote({ from: values.from, to: values.to, dir: process.cwd(), dryRun: values["dry-run"], format: values.format });
   for (const line of result.stderr) console.error(line);
   if (result.stdout) console.log(result.stdout);
   return result.code;

@@ -4,13 +4,12 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { readFileSync } from "node:fs";
-import { loadConfig } from "../components/config/load";
+import { loadConfig, type LoadOptions } from "../components/config/load";
+import { STACK_FILE_NAME } from "../components/config/patterns";
 import { createsInstances } from "../components/config/pools";
 import { error, type Problem } from "../components/config/problems";
 import type { KubeherdConfig } from "../components/config/schema";
-import { plainValue, readStackFile, stackFileSource, type StackFile } from "../components/config/stackfile";
+import { plainValue, readStackFile, readYaml, stackFileSource, StackFileError, type StackFile } from "../components/config/stackfile";
 
 export interface LoadedStack {
   file: StackFile;
@@ -20,13 +19,17 @@ export interface LoadedStack {
   region?: string;
 }
 
-export const stackFilePath = (dir: string, stack: string): string => join(dir, `Pulumi.${stack}.yaml`);
+/** `Pulumi.<stack>.yaml` in `dir`; the argv parser (args.ts) has checked the name, this refuses one that slipped by. */
+export function stackFilePath(dir: string, stack: string): string {
+  if (!STACK_FILE_NAME.test(stack)) throw new Error(`not a stack name: ${JSON.stringify(stack)}`);
+  return join(dir, `Pulumi.${stack}.yaml`);
+}
 
 /** Project-level config of Pulumi.yaml: `key: value` or `key: {value|default: value}`. */
 function projectDefaults(dir: string): Record<string, unknown> {
   const path = join(dir, "Pulumi.yaml");
   if (!existsSync(path)) return {};
-  const doc = parse(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
+  const doc = readYaml(path) as { config?: Record<string, unknown> } | null;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(doc?.config ?? {})) {
     const spec = v as { value?: unknown; default?: unknown } | null;
@@ -37,18 +40,20 @@ function projectDefaults(dir: string): Record<string, unknown> {
   return out;
 }
 
-export function loadStack(path: string, projectDir?: string): LoadedStack {
+/** `secrets`: how unset secrets count (components/config/load.ts); only the plan warns of them. */
+export function loadStack(path: string, projectDir?: string, secrets: LoadOptions["secrets"] = "warn"): LoadedStack {
   if (!existsSync(path)) {
     return { file: { path, values: {} }, problems: [error(path, "no such stack file")] };
   }
   let file: StackFile;
   try {
     file = readStackFile(path);
+    if (projectDir) file = { path, values: { ...projectDefaults(projectDir), ...file.values } };
   } catch (e) {
-    return { file: { path, values: {} }, problems: [error(path, (e as Error).message)] };
+    if (!(e instanceof StackFileError)) throw e;
+    return { file: { path, values: {} }, problems: [error(e.path, e.reason)] };
   }
-  if (projectDir) file = { path, values: { ...projectDefaults(projectDir), ...file.values } };
-  const { config, problems } = loadConfig(stackFileSource(file), { requireSecrets: false });
+  const { config, problems } = loadConfig(stackFileSource(file), { secrets });
   const region = plainValue(file, "aws:region");
   if (config && !region && config.pools.some(createsInstances)) {
     problems.push(error("aws:region", "is required for pools whose nodes kubeherd creates (their user data reads SSM in that region)"));

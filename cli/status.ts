@@ -6,15 +6,25 @@
  * (a watch, not polling), with a progress bar, until Ctrl-C. Read-only. Exit 2 with one line when the stack is
  * invalid or the cluster cannot be read.
  */
-import { parseArgs } from "node:util";
 import { formatProblem } from "../components/config/problems";
 import { systemClock } from "../components/kube/clock";
 import { status, watchStatus, type StackStatus } from "../components/kube/status";
+import { parseCommand, type CommandSpec } from "./args";
 import { describeFailure, openCluster } from "./cluster-access";
 import { loadStack, stackFilePath } from "./stack";
 import { statusText } from "./status-text";
 
-const USAGE = "usage: npm run status -- --stack NAME [--kubeconfig FILE] [--context NAME] [--watch] [--format text|json]";
+export const STATUS_COMMAND: CommandSpec = {
+  command: "npm run status",
+  summary: "Shows each node of the stack against its pins: Ready, kubelet, runtime, OS, cordoned. Read-only.",
+  options: {
+    stack: { type: "string", value: "NAME", required: true, stack: true, help: "the stack whose Pulumi.NAME.yaml names the nodes and pins" },
+    kubeconfig: { type: "string", value: "FILE", help: "the cluster's kubeconfig (default: KUBECONFIG)" },
+    context: { type: "string", value: "NAME", help: "the kubeconfig context to use" },
+    watch: { type: "boolean", default: false, help: "redraw on every change of a Node until Ctrl-C" },
+    format: { type: "string", choices: ["text", "json"], default: "text", help: "text for a terminal, json for tools" },
+  },
+};
 
 export interface StatusOptions {
   stack: string;
@@ -30,7 +40,8 @@ export interface StatusOptions {
 }
 
 export async function runStatus(opts: StatusOptions): Promise<0 | 2> {
-  const loaded = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir);
+  // Status reads no secret from the stack: an unset one is not worth a line here.
+  const loaded = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir, "skip");
   for (const p of loaded.problems) opts.error(formatProblem(p));
   if (!loaded.config || loaded.problems.some((p) => p.severity === "error")) return 2;
   const access = openCluster(opts.kubeconfig, opts.env, opts.context);
@@ -54,21 +65,9 @@ export async function runStatus(opts: StatusOptions): Promise<0 | 2> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { stack?: string; kubeconfig?: string; context?: string; watch?: boolean; format?: string };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, kubeconfig: { type: "string" }, context: { type: "string" }, watch: { type: "boolean", default: false }, format: { type: "string", default: "text" } } }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!values.stack) {
-    console.error(`--stack is required\n${USAGE}`);
-    return 2;
-  }
-  if (values.format !== "text" && values.format !== "json") {
-    console.error(`--format must be text or json\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommand(STATUS_COMMAND, argv);
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values as { stack: string; kubeconfig?: string; context?: string; watch: boolean; format: "text" | "json" };
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (values.watch) process.once("SIGINT", onSigint);

@@ -18,8 +18,12 @@ export interface ConfigSource {
 }
 
 export interface LoadOptions {
-  /** The program needs the secrets; the offline plan only warns that `pulumi up` will. */
-  requireSecrets: boolean;
+  /**
+   * What an unset secret is: an error for the program, which needs them (`require`); a warning for the offline
+   * plan, which says that `pulumi up` will (`warn`); nothing for commands that never use them (`skip`: status,
+   * promote). A secret stored in plain text is an error whatever the command.
+   */
+  secrets: "require" | "warn" | "skip";
 }
 
 export interface LoadResult {
@@ -87,7 +91,8 @@ function checkSecrets(config: KubeherdConfig, source: ConfigSource, options: Loa
       problems.push(error(configKey(key), `must be a secret: set it with pulumi config set --secret kubeherd:${key}`));
     } else if (state === "absent") {
       const message = `is not set (needed for ${use}): pulumi config set --secret kubeherd:${key} < FILE`;
-      problems.push(options.requireSecrets ? error(configKey(key), message) : warning(configKey(key), `${message}; the plan does not need it, pulumi up does`));
+      if (options.secrets === "require") problems.push(error(configKey(key), message));
+      else if (options.secrets === "warn") problems.push(warning(configKey(key), `${message}; the plan does not need it, pulumi up does`));
     }
   }
   return problems;

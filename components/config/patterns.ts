@@ -44,6 +44,9 @@ export const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A config key name (without the `kubeherd:` namespace) that holds a secret. */
 export const CONFIG_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/** A stack of this project by its short name, as its file `Pulumi.<name>.yaml` is named: no path separator. */
+export const STACK_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 /** A Pulumi stack name. */
 export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?:\/[A-Za-z0-9._-]{1,100}){0,2}$/;
 

@@ -12,19 +12,34 @@ export interface StackFile {
   values: Record<string, unknown>;
 }
 
-export function readStackFile(path: string): StackFile {
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+/** A stack or project file that cannot be read as one; `reason` is one line. */
+export class StackFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = "StackFileError";
   }
+}
+
+/** A YAML file's document; a YAML error in one line (the parser adds the offending lines and a caret below it). */
+export function readYaml(path: string): unknown {
+  try {
+    return parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new StackFileError(path, (e as Error).message.split("\n")[0].replace(/:$/, ""));
+  }
+}
+
+export function readStackFile(path: string): StackFile {
+  const doc = readYaml(path);
   const config = (doc as { config?: unknown } | null)?.config;
   if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {
-    throw new Error(`${path}: not a Pulumi stack file (expected a mapping with a config: key)`);
+    throw new StackFileError(path, "not a Pulumi stack file (expected a mapping with a config: key)");
   }
   if (config !== undefined && (typeof config !== "object" || config === null || Array.isArray(config))) {
-    throw new Error(`${path}: config: must be a mapping of keys to values`);
+    throw new StackFileError(path, "config: must be a mapping of keys to values");
   }
   return { path, values: (config ?? {}) as Record<string, unknown> };
 }

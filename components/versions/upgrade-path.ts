@@ -33,7 +33,7 @@ function checkKubernetes(base: KubeherdConfig, target: KubeherdConfig, overridab
   const to = parseKubeVersion(target.versions.kubernetes);
   if (!from || !to) return [];
   const key = configKey("versions", ["kubernetes"]);
-  const change = `${key} goes from ${formatKubeVersion(from)} to ${formatKubeVersion(to)}`;
+  const change = `goes from ${formatKubeVersion(from)} to ${formatKubeVersion(to)}`;
   if (from.major !== to.major) {
     return [overridable(key, `${change}, a major change: kubeadm upgrades one minor at a time within a major: stay on ${from.major}.x`)];
   }
@@ -80,7 +80,7 @@ function checkRelease(base: KubeherdConfig, target: KubeherdConfig): Problem[] {
   const from = UBUNTU_RELEASE_NAMES.indexOf(base.os.release);
   const to = UBUNTU_RELEASE_NAMES.indexOf(target.os.release);
   const key = configKey("os", ["release"]);
-  const change = `${key} goes from ${base.os.release} to ${target.os.release}`;
+  const change = `goes from ${base.os.release} to ${target.os.release}`;
   if (to < from) {
     return [error(key, `${change}, a downgrade: Ubuntu cannot be downgraded in place: keep ${base.os.release}, or build the nodes anew in a new pool`)];
   }
@@ -96,6 +96,6 @@ function checkRuntimeSwitch(base: KubeherdConfig, target: KubeherdConfig): Probl
   const to = target.versions.runtime;
   if (from === to) return [];
   return [
-    error(configKey("versions", ["runtime"]), `${configKey("versions", ["runtime"])} goes from ${from} to ${to}: kubeherd does not migrate a node's container runtime in place: keep ${from} here, and bring up a new cluster (stack) with ${to} and move the workloads there`),
+    error(configKey("versions", ["runtime"]), `goes from ${from} to ${to}: kubeherd does not migrate a node's container runtime in place: keep ${from} here, and bring up a new cluster (stack) with ${to} and move the workloads there`),
   ];
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { poolLine } from "../../cli/format";
 import { planMarkdown } from "../../cli/markdown";
-import { runPlan } from "../../cli/plan";
+import { runPlan } from "../../cli/offline-plan";
 import { REPO_DIR } from "../fixtures/stackfiles";
 import { planRollout, type Plan } from "../../components/rollout/plan";
 import { articleBumpMarkdown, articleBumpPlan } from "../promotion/article-bump";

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runPlan } from "../../cli/plan";
+import { runPlan } from "../../cli/offline-plan";
 import { currentInput, patched } from "../fixtures/config";
 import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
 

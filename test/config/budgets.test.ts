@@ -12,7 +12,7 @@ const [controlPlane, workers, storage] = currentInput.pools as Input[];
 function errorsWith(pools: Input[]): { key: string; message: string }[] {
   const values = { ...currentInput, pools, kubeconfig: { secure: "v1:abc" }, sshPrivateKey: { secure: "v1:abc" } };
   const file = { path: "Pulumi.test.yaml", values: Object.fromEntries(Object.entries(values).map(([k, v]) => [`kubeherd:${k}`, v])) };
-  return loadConfig(stackFileSource(file), { requireSecrets: true }).problems.filter((p) => p.severity === "error").map(({ key, message }) => ({ key, message }));
+  return loadConfig(stackFileSource(file), { secrets: "require" }).problems.filter((p) => p.severity === "error").map(({ key, message }) => ({ key, message }));
 }
 const workersWith = (rollout: Input, more: Input = {}) => errorsWith([controlPlane, { ...workers, ...more, rollout }, storage]);
 const window = (patch: Input) => ({ window: { days: ["mon"], start: "22:00", end: "04:00", timeZone: "Europe/Amsterdam", ...patch } });

@@ -15,14 +15,14 @@ function source(values: Record<string, unknown>, secrets: Record<string, "secret
 }
 
 const errorsOf = (values: Record<string, unknown>, secrets?: Record<string, "secret" | "plain">) =>
-  loadConfig(source(values, secrets), { requireSecrets: true }).problems.filter((p) => p.severity === "error");
+  loadConfig(source(values, secrets), { secrets: "require" }).problems.filter((p) => p.severity === "error");
 
 describe("loading a stack's config", () => {
   it.each([
     ["Pulumi.dev.yaml"],
     ["Pulumi.prod.yaml"],
   ])("accepts the example stack %s, warning only that the secrets are not set", (file) => {
-    const result = loadConfig(stackFileSource(readStackFile(join(REPO_DIR, file))), { requireSecrets: false });
+    const result = loadConfig(stackFileSource(readStackFile(join(REPO_DIR, file))), { secrets: "warn" });
     expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
     expect(result.config?.pools.length).toBe(3);
     expect(result.problems.map((p) => p.key).sort()).toEqual(["kubeherd:kubeconfig", "kubeherd:sshPrivateKey"]);
@@ -99,11 +99,11 @@ describe("one code path for the program and the plan command", () => {
     const project = tempProject();
     try {
       const file = readStackFile(project.write("dev", { ...currentInput, kubeconfig: { secure: "v1:x" }, sshPrivateKey: { secure: "v1:y" } }));
-      const fromFile = loadConfig(stackFileSource(file), { requireSecrets: true });
+      const fromFile = loadConfig(stackFileSource(file), { secrets: "require" });
       const flat: Record<string, string> = {};
       for (const [k, v] of Object.entries(file.values)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
       pulumi.runtime.setAllConfig(flat, ["kubeherd:kubeconfig", "kubeherd:sshPrivateKey"]);
-      const fromProgram = loadConfig(pulumiConfigSource(), { requireSecrets: true });
+      const fromProgram = loadConfig(pulumiConfigSource(), { secrets: "require" });
       expect(fromProgram).toEqual(fromFile);
       expect(fromProgram.problems).toEqual([]);
     } finally {

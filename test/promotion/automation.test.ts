@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runPlan } from "../../cli/plan";
+import { runPlan } from "../../cli/offline-plan";
 import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
 import { REPO_DIR, tempProject, type Project } from "../fixtures/stackfiles";
 

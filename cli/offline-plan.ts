@@ -1,0 +1,44 @@
+/**
+ * The plan as `npm run plan` computes it offline: both stacks loaded and checked, the transition checked, the steps
+ * rendered. `--live` (live-plan.ts) and `npm run promote` build on it.
+ */
+import { formatProblem, type Problem } from "../components/config/problems";
+import type { KubeherdConfig } from "../components/config/schema";
+import { planRollout, type Plan } from "../components/rollout/plan";
+import { checkTransition } from "../components/versions/rules";
+import { planJson, planText, type Format } from "./format";
+import { planMarkdown } from "./markdown";
+import { loadStack, stackFilePath } from "./stack";
+
+export interface PlanCommandResult {
+  code: 0 | 2;
+  stdout: string;
+  stderr: string[];
+}
+
+export interface PlanOptions {
+  stack: string;
+  base?: string;
+  format: Format;
+  dir: string;
+  /** Whether unset secrets are worth a warning: yes for `npm run plan` (pulumi up will need them), not for promote. */
+  secrets?: "warn" | "skip";
+}
+
+/** Loads both stacks, checks them and the transition, and renders the plan; on success also the plan and the target config. */
+export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan; config?: KubeherdConfig } {
+  const target = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir, opts.secrets ?? "warn");
+  // The base is the config as deployed: only its errors matter (its secrets, for one, are not needed here).
+  const base = opts.base ? loadStack(opts.base, opts.dir, "skip") : undefined;
+  const problems: Problem[] = [...target.problems];
+  const stderr: string[] = [];
+  if (base) problems.push(...base.problems.filter((p) => p.severity === "error").map((p) => ({ ...p, message: `${p.message} (in --base ${opts.base})` })));
+  if (base?.config && target.config) problems.push(...checkTransition(base.config, target.config));
+  stderr.push(...problems.map(formatProblem));
+  if (problems.some((p) => p.severity === "error") || !target.config || (base && !base.config)) {
+    return { code: 2, stdout: "", stderr };
+  }
+  const plan = planRollout({ stack: opts.stack, base: base?.config, target: target.config, region: target.region ?? base?.region ?? "" });
+  const stdout = opts.format === "json" ? planJson(plan) : opts.format === "markdown" ? planMarkdown(plan, opts.base) : planText(plan, opts.base);
+  return { code: 0, stdout, stderr, plan, config: target.config };
+}
