@@ -5,9 +5,9 @@
  * PDB and a StatefulSet running. Judged from the API's record of the `up` and from each node's own state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCall } from "../debian/call-log";
-import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
-import { World, type UpRecord } from "./world/world";
+import { isCall } from "../support/node-root/call-log";
+import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
+import { World, type UpRecord } from "../support/world/world";
 
 const WORKERS = ["w-1", "w-2", "w-3"];
 const PINS = ["kubeadm", "kubelet", "kubectl", "docker-ce"];

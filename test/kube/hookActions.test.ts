@@ -10,7 +10,7 @@ import {
 } from "../../components/kube/hookActions";
 import { CORDONED_BY, MANAGED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes";
 import type { DrainRecord } from "../../components/kube/workloads";
-import { clock, startApi, type Harness } from "./harness";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const COMMAND = "command:remote:Command";

@@ -3,8 +3,8 @@ import { CORDONED_BY, NODE_LABEL, POOL_LABEL } from "../../components/kube/nodes
 import { readOnly } from "../../components/kube/readOnly";
 import { status, watchStatus, type StackStatus } from "../../components/kube/status";
 import { statusText } from "../../components/cli/status-text";
-import { currentConfig } from "../fixtures/config";
-import { clock, startApi, type Harness } from "./harness";
+import { currentConfig } from "../support/fixtures/config";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const config = currentConfig();
 const worker = (n: number) => ({ labels: { [POOL_LABEL]: "workers", [NODE_LABEL]: `workers-${n}` } });
