@@ -9,20 +9,12 @@
  */
 import { LocalWorkspace, PulumiCommand, Stack, type ConfigMap } from "@pulumi/pulumi/automation";
 import { readFileSync } from "node:fs";
-import { configSchema, type KubeherdConfig } from "../../../components/config/schema";
-import type { HookFaults, WallClock } from "./replica/hooks";
+import { configSchema } from "../../../components/config/schema";
+import type { ClusterProgramArgs } from "./replica/cluster";
 
-/** The engine tier's replica of the node graph, instead of index.ts: its config, and what its hooks do. */
-export interface ReplicaRun {
-  /** A KubeherdConfig (parsed again through the schema here). */
-  config: KubeherdConfig;
-  region: string;
-  /** Where its stand-ins and hooks append `<node>:<event>` lines. */
-  logPath: string;
-  faults?: HookFaults;
-  /** The drain hook's wall clock for maintenance windows; the system's when undefined. */
-  clock?: WallClock;
-}
+/** The engine tier's replica of the node graph, instead of index.ts: its config (parsed again through the schema
+ *  here), where it logs, and what its hooks do. */
+export type ReplicaRun = ClusterProgramArgs;
 
 export interface UpRequest {
   cliRoot: string;

@@ -37,9 +37,18 @@ export interface ClusterProgramArgs {
   faults?: HookFaults;
   /** The wall clock the drain hook checks the pools' maintenance windows against. @default the system's */
   clock?: WallClock;
+  /** A deliberate change to the options components/node-options.ts computes, to show the suite sees one. */
+  mutation?: OptionsMutation;
 }
 
-export function declareCluster({ config, region, logPath, faults, clock }: ClusterProgramArgs): void {
+/** `no-gate-dependency`: every node's `dependsOn` dropped, as a node-options.ts that forgot the gate would give. */
+export type OptionsMutation = "no-gate-dependency";
+
+function mutated(options: pulumi.CustomResourceOptions, mutation: OptionsMutation | undefined): pulumi.CustomResourceOptions {
+  return mutation === "no-gate-dependency" ? { ...options, dependsOn: [] } : options;
+}
+
+export function declareCluster({ config, region, logPath, faults, clock, mutation }: ClusterProgramArgs): void {
   const windows = Object.fromEntries(config.pools.flatMap((pool) =>
     (pool.mode === "cattle" ? cattleNodes(config, pool, region) : petsNodes(config, pool)).map((n) => [n.node, pool.rollout.window] as const),
   ));
@@ -50,7 +59,7 @@ export function declareCluster({ config, region, logPath, faults, clock }: Clust
   const trigger = gateTrigger(config, region);
   let after: pulumi.Resource | undefined;
   for (const pool of poolsInRolloutOrder(config)) {
-    const order = { batches: batches.filter((b) => b.pool === pool.name), after, trigger };
+    const order = { batches: batches.filter((b) => b.pool === pool.name), after, trigger, mutation };
     after = (pool.mode === "cattle"
       ? cattlePool(pool, { config, region, logPath, hooks, parent: cluster, ...order })
       : petsPool(pool, { config, logPath, hooks, parent: cluster, ...order })) ?? after;
@@ -67,6 +76,7 @@ interface PoolArgs {
   batches: readonly Batch[];
   after?: pulumi.Resource;
   trigger: string;
+  mutation?: OptionsMutation;
 }
 
 /** Declares the pool's nodes batch by batch, each batch behind the gate of the one before: returns the last gate. */
@@ -93,7 +103,7 @@ function cattlePool(pool: CattlePool, args: PoolArgs & { region: string }): pulu
     if (!node) throw new Error(`no node ${name} in pool ${pool.name}`);
     return new InstanceStandIn(logPath, node.node, { node: node.node, subnet: node.subnet, launchTemplateVersion: template.version }, {
       parent: component,
-      ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks }),
+      ...mutated(cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks }), args.mutation),
     });
   });
   component.done();
@@ -110,7 +120,7 @@ function petsPool(pool: PetsPool, args: PoolArgs): pulumi.Resource | undefined {
     if (!node) throw new Error(`no node ${name} in pool ${pool.name}`);
     return new CommandStandIn(logPath, `${pool.name}-${node.node}`, { node: node.node, script: node.script, triggers: node.triggers }, {
       parent: component,
-      ...petsNodeOptions({ after, hooks }),
+      ...mutated(petsNodeOptions({ after, hooks }), args.mutation),
     });
   });
   component.done();
