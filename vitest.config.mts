@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Tests only: the harness in test/support/ is never named *.test.ts, except the tests beside it (providers/).
     include: ["test/**/*.test.ts"],
     exclude: ["test/cluster/**", "node_modules/**"],
     // Installs the Debian tools the script tests need (as root) and builds their cached Debian root once.
