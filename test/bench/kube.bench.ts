@@ -8,7 +8,7 @@ import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { waitReady } from "../../components/kube/ready";
-import { FakeApiServer } from "../kube/fake-api-server";
+import { FakeApiServer } from "../support/kube-api/fake-api-server";
 
 const RUNS = 5;
 const quiet = () => undefined;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`, on the real API: the same measurements as kube.bench.ts against the e2e tier's control plane
- * (kube-apiserver 1.34.2, controller-manager, scheduler, etcd on tmpfs, KWOK nodes; test/e2e/cluster), with the
+ * (kube-apiserver 1.34.2, controller-manager, scheduler, etcd on tmpfs, KWOK nodes; test/support/control-plane), with the
  * reference tool beside it. Prints exactly three lines, each the median of several runs:
  *   real-drain-110-pods:    drainNode on a node with 110 pods of a Deployment, each with a 2 s grace period
  *                           (target: under 4 s; the floor is the grace period)
@@ -15,10 +15,10 @@ import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { waitReady } from "../../components/kube/ready";
-import { startControlPlane, type ControlPlane } from "../e2e/cluster/control-plane";
-import { eventually } from "../e2e/cluster/eventually";
-import { KWOK_FROZEN_ANNOTATION } from "../e2e/cluster/kwok-stages";
-import { kwokNode, registerKwokNode } from "../e2e/cluster/kwok-nodes";
+import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane";
+import { eventually } from "../support/control-plane/eventually";
+import { KWOK_FROZEN_ANNOTATION } from "../support/control-plane/kwok-stages";
+import { kwokNode, registerKwokNode } from "../support/control-plane/kwok-nodes";
 
 const run = promisify(execFile);
 const RUNS = 3;

@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import { readStackFile } from "../../components/config/stackfile";
 import type * as pulumi from "@pulumi/pulumi";
-import { settle, useMocks, valueOf } from "../fixtures/mocks";
-import { REPO_DIR } from "../fixtures/stackfiles";
+import { settle, useMocks, valueOf } from "../support/fixtures/mocks";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
 
 const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----" };
 

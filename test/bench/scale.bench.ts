@@ -6,7 +6,7 @@
  *   plan-1000-nodes:          `planRollout` of a Kubernetes patch bump of that stack
  *   engine-state-100-nodes,
  *   engine-state-300-nodes:   bytes of the state file after a real `pulumi up` of the engine suite's program
- *                             (test/engine/program) with 100 and 300 cattle nodes (their ratio: 3 is linear, 9 quadratic)
+ *                             (test/support/local-stack/replica) with 100 and 300 cattle nodes (their ratio: 3 is linear, 9 quadratic)
  *   engine-rollout-100-nodes: seconds of a patch bump of a 100-node rolling pool through the real engine with the
  *                             stand-ins' fixed step times (1 s here), one node at a time, then with maxUnavailable "10%"; and
  *                             both without what an up costs with nothing to do (program, engine, providers, state)
@@ -18,9 +18,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { configSchema, type KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { EngineStack } from "../engine/engine-stack";
+import { LocalStack } from "../support/local-stack/local-stack";
+import { upReplica } from "../support/local-stack/replica/run";
 import { pulumiCliRoot } from "../toolchain/pulumi-cli";
-import { cluster, patchBump, region } from "../engine/scenarios";
+import { cluster, patchBump, region } from "../support/scenarios/engine";
 import { scaleStackConfig } from "./scale-program";
 
 const run = promisify(execFile);
@@ -52,7 +53,7 @@ function planFigure(): string {
   return `plan-1000-nodes: ${seconds.toFixed(2)} s (${plan.steps.length} steps)`;
 }
 
-function stateBytes(engine: EngineStack): number {
+function stateBytes(engine: LocalStack): number {
   const stacks = join(engine.dir, "state", ".pulumi", "stacks");
   const files = readdirSync(stacks, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json") && !f.includes(".bak"));
   return files.reduce((n, f) => n + statSync(join(stacks, f)).size, 0);
@@ -60,9 +61,9 @@ function stateBytes(engine: EngineStack): number {
 
 async function engineFigures(cliRoot: string): Promise<string[]> {
   const lines: string[] = [];
-  const stacks: EngineStack[] = [];
+  const stacks: LocalStack[] = [];
   const stack = (name: string) => {
-    const s = new EngineStack(cliRoot, name, region);
+    const s = new LocalStack({ cliRoot, stack: name, tier: "engine" });
     stacks.push(s);
     return s;
   };
@@ -71,7 +72,7 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
     for (const [nodes, shape] of [[100, { workers: 100 }], [300, { workers: 150, batch: 150 }]] as const) {
       const engine = stack(`state-${nodes}`);
       // Batches of 10% so the first deployment is quick; the stored graph has the same shape at any batch size.
-      const up = await engine.up(cluster({ ...shape, rollout: { maxUnavailable: "10%" } }), { parallel: 32 });
+      const up = await upReplica(engine, cluster({ ...shape, rollout: { maxUnavailable: "10%" } }), region, { parallel: 32 });
       if (up.result !== "succeeded") throw new Error(`bench: the first up of ${nodes} nodes failed: ${up.error ?? ""}`);
       sizes.push(stateBytes(engine));
       lines.push(`engine-state-${nodes}-nodes: ${sizes[sizes.length - 1]}`);
@@ -86,15 +87,15 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
       const engine = stack(`rollout-${budget === 1 ? "one" : "tenth"}`);
       const shape = { workers: 100, rollout: { maxUnavailable: budget } };
       delete process.env.KUBEHERD_ENGINE_ACTION_MS;
-      if ((await engine.up(cluster(shape), { parallel: 32 })).result !== "succeeded") throw new Error("bench: first up failed");
+      if ((await upReplica(engine, cluster(shape), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: first up failed");
       process.env.KUBEHERD_ENGINE_ACTION_MS = String(ROLLOUT_STEP_MS);
       const start = performance.now();
-      const bump = await engine.up(cluster(shape, patchBump), { parallel: 32 });
+      const bump = await upReplica(engine, cluster(shape, patchBump), region, { parallel: 32 });
       if (bump.result !== "succeeded") throw new Error(`bench: the bump failed: ${bump.error ?? ""}`);
       seconds.push((performance.now() - start) / 1000);
       // What every up costs before and after its steps: the program, the engine, the providers, the state.
       const again = performance.now();
-      if ((await engine.up(cluster(shape, patchBump), { parallel: 32 })).result !== "succeeded") throw new Error("bench: the up after the bump failed");
+      if ((await upReplica(engine, cluster(shape, patchBump), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: the up after the bump failed");
       idle = Math.max(idle, (performance.now() - again) / 1000);
     }
     const [one, tenth] = seconds;

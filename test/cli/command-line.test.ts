@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { currentInput, patched } from "../fixtures/config";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
+import { currentInput, patched } from "../support/fixtures/config";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
 
 const project = tempProject();
 afterAll(() => project.remove());

@@ -3,9 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runLivePlan } from "../../cli/live-plan";
-import { currentInput, patched } from "../fixtures/config";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
-import { startApi, type Harness } from "../kube/harness";
+import { currentInput, patched } from "../support/fixtures/config";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
+import { startApi, type Harness } from "../support/kube-api/harness";
 
 const project = tempProject();
 afterAll(() => project.remove());

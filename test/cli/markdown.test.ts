@@ -1,6 +1,6 @@
 /**
  * The plan for reviewers (`--format markdown`). The article's bump is pinned whole in
- * test/promotion/article-bump.md; the other tests say what a reviewer can rely on in any plan.
+ * test/support/fixtures/article-bump.md; the other tests say what a reviewer can rely on in any plan.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { poolLine } from "../../cli/format";
 import { planMarkdown } from "../../cli/markdown";
 import { runPlan } from "../../cli/offline-plan";
-import { REPO_DIR } from "../fixtures/stackfiles";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
 import { planRollout, type Plan } from "../../components/rollout/plan";
-import { articleBumpMarkdown, articleBumpPlan } from "../promotion/article-bump";
-import { currentConfig } from "../fixtures/config";
+import { articleBumpMarkdown, articleBumpPlan } from "../support/fixtures/article-bump";
+import { currentConfig } from "../support/fixtures/config";
 
 const section = (md: string, title: string) => md.split(`### ${title}`)[1]?.split("\n### ")[0] ?? "";
 
@@ -19,8 +19,8 @@ describe("the markdown plan of the article's bump", () => {
   const md = articleBumpMarkdown();
   const plan = articleBumpPlan();
 
-  it("is exactly the reviewed rendering committed in test/promotion/article-bump.md", () => {
-    expect(md).toBe(readFileSync(join(__dirname, "..", "promotion", "article-bump.md"), "utf8"));
+  it("is exactly the reviewed rendering committed in test/support/fixtures/article-bump.md", () => {
+    expect(md).toBe(readFileSync(join(__dirname, "..", "support", "fixtures", "article-bump.md"), "utf8"));
   });
 
   it("summarises what changes, which pools, how many nodes and that it is disruptive", () => {

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runPlan } from "../../cli/offline-plan";
-import { currentInput, patched } from "../fixtures/config";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
+import { currentInput, patched } from "../support/fixtures/config";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
 
 const project = tempProject();
 afterAll(() => project.remove());

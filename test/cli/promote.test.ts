@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runPromote, type PromoteOptions } from "../../cli/promote";
-import { REPO_DIR } from "../fixtures/stackfiles";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
 
 let dir: string;
 const file = (stack: string) => join(dir, `Pulumi.${stack}.yaml`);

@@ -3,9 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runStatus } from "../../cli/status";
-import { currentInput } from "../fixtures/config";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
-import { startApi } from "../kube/harness";
+import { currentInput } from "../support/fixtures/config";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
+import { startApi } from "../support/kube-api/harness";
 
 const project = tempProject();
 afterAll(() => project.remove());

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { NodeInstance } from "../../components/node-instance";
-import { settle, useMocks, valueOf, type Registration } from "../fixtures/mocks";
+import { settle, useMocks, valueOf, type Registration } from "../support/fixtures/mocks";
 
 async function register(declare: (template: aws.ec2.LaunchTemplate) => pulumi.CustomResource): Promise<{ reg: Registration; resource: pulumi.CustomResource }> {
   const registered = useMocks("dev", {});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createsInstances } from "../../components/config/pools";
 import { nodeResourceName } from "../../components/node-options";
-import { currentConfig } from "../fixtures/config";
+import { currentConfig } from "../support/fixtures/config";
 
 describe("nodeResourceName, the key that hands a node's context to its hooks", () => {
   it("names a cattle instance after its node and a pets command after its pool and node, as the states already hold them", () => {

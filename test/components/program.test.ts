@@ -7,9 +7,9 @@ import { gunzipSync } from "node:zlib";
 import type { Output } from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readStackFile } from "../../components/config/stackfile";
-import { settle, unwrapSecret, useMocks, valueOf, type Registration } from "../fixtures/mocks";
-import { patched } from "../fixtures/config";
-import { REPO_DIR } from "../fixtures/stackfiles";
+import { settle, unwrapSecret, useMocks, valueOf, type Registration } from "../support/fixtures/mocks";
+import { patched } from "../support/fixtures/config";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
 import { loadStack } from "../../cli/stack";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
 

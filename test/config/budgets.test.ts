@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../components/config/load";
 import { stackFileSource } from "../../components/config/stackfile";
-import { currentInput } from "../fixtures/config";
+import { currentInput } from "../support/fixtures/config";
 
 type Input = Record<string, unknown>;
 const [controlPlane, workers, storage] = currentInput.pools as Input[];

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig, type ConfigSource } from "../../components/config/load";
 import { pulumiConfigSource } from "../../components/stack/config-source";
 import { readStackFile, stackFileSource } from "../../components/config/stackfile";
-import { articleInput, currentInput, patched } from "../fixtures/config";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
+import { articleInput, currentInput, patched } from "../support/fixtures/config";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
 import { join } from "node:path";
 
 /** A source as the YAML file gives it: objects for kubeherd:* values, `{secure}` for secrets. */

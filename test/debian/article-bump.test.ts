@@ -4,9 +4,9 @@
  * already runs the old pins (held) and that kubeherd adopted first. The scripts are the real planner's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeRoot } from "./node-root";
-import type { Outcome } from "./process";
-import { LOCAL_SOURCES } from "./repository";
+import { NodeRoot } from "../support/node-root/node-root";
+import type { Outcome } from "../support/node-root/process";
+import { LOCAL_SOURCES } from "../support/debian/repository";
 import {
   ARTICLE_BUMP,
   articleStack,
@@ -19,7 +19,7 @@ import {
   runScript,
   sshUserOf,
   story,
-} from "./scenario";
+} from "../support/node-root/scenario";
 
 const base = articleStack();
 const target = articleStack(ARTICLE_BUMP);

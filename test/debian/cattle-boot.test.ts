@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { joinParameterName } from "../../components/rollout/nodes";
 import type { UbuntuRelease } from "../../components/versions/ubuntu";
-import { isCall, type Call } from "./call-log";
-import { cloudInitSchema, runCloudConfig } from "./cloud-config";
-import { FakeAws } from "./fake-aws";
-import { NodeRoot } from "./node-root";
-import type { Outcome } from "./process";
-import { articleStack, currentStack, launchUserData, pinsOf, plan, position, REGION, story } from "./scenario";
+import { isCall, type Call } from "../support/node-root/call-log";
+import { cloudInitSchema, runCloudConfig } from "../support/node-root/cloud-config";
+import { FakeAws } from "../support/cloud/fake-aws";
+import { NodeRoot } from "../support/node-root/node-root";
+import type { Outcome } from "../support/node-root/process";
+import { articleStack, currentStack, launchUserData, pinsOf, plan, position, REGION, story } from "../support/node-root/scenario";
 
 const TOKEN = "k8sjn1.q2w3e4r5t6y7u8i9";
 const tokenHash = createHash("sha256").update(TOKEN).digest("hex");

@@ -6,11 +6,11 @@
  * (kubeadm's CRI socket annotation on the Node moves in the ready hook: test/kube/runtime-endpoint.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KUBEADM_FLAGS, KUBELET_REPORT } from "./host-standins";
-import { parseKubeletRecord, statusOf } from "../e2e/nodes/kubelet-agent";
-import { NodeRoot } from "./node-root";
-import { LOCAL_SOURCES } from "./repository";
-import { convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runScript, story } from "./scenario";
+import { KUBEADM_FLAGS, KUBELET_REPORT } from "../support/node-root/host-standins";
+import { parseKubeletRecord, statusOf } from "../support/ssh-nodes/kubelet-agent";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runScript, story } from "../support/node-root/scenario";
 
 const JAMMY = "5:27.3.1-1~ubuntu.22.04~jammy";
 const docker = { runtime: "docker", "docker-ce": JAMMY, "docker-ce-cli": JAMMY, "containerd.io": "1.7.19-1" };

@@ -5,9 +5,9 @@
  * depends on a kubelet that apt would take at its newest version.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeRoot } from "./node-root";
-import { LOCAL_SOURCES } from "./repository";
-import { articleStack, convergeOrFail, pinsOf, plan, runScript, story } from "./scenario";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { articleStack, convergeOrFail, pinsOf, plan, runScript, story } from "../support/node-root/scenario";
 
 describe("the first converge of a new node of the article's cluster", () => {
   const config = articleStack();

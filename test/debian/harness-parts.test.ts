@@ -8,15 +8,15 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../components/config/schema";
-import { currentInput, patched } from "../fixtures/config";
-import { mirrorIn, recipeKey, RECIPE } from "./base-root";
-import { describeCall, parseCallLog } from "./call-log";
-import { FakeAws } from "./fake-aws";
-import { heldPackages, parseDpkgStatus } from "./dpkg-status";
-import { upstreamVersion } from "./packages";
-import { CATALOGUE, LOCAL_SOURCES, versionsIn } from "./repository";
-import { resolveInRoot } from "./root-path";
-import { ROOT_PREFIX, sweepAbandonedRoots } from "./root-sweep";
+import { currentInput, patched } from "../support/fixtures/config";
+import { mirrorIn, recipeKey, RECIPE } from "../support/node-root/base-root";
+import { describeCall, parseCallLog } from "../support/node-root/call-log";
+import { FakeAws } from "../support/cloud/fake-aws";
+import { heldPackages, parseDpkgStatus } from "../support/debian/dpkg-status";
+import { upstreamVersion } from "../support/debian/packages";
+import { CATALOGUE, LOCAL_SOURCES, versionsIn } from "../support/debian/repository";
+import { resolveInRoot } from "../support/node-root/root-path";
+import { ROOT_PREFIX, sweepAbandonedRoots } from "../support/node-root/root-sweep";
 
 describe("dpkg status", () => {
   const status = [

@@ -4,11 +4,11 @@
  * what they are asked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callText, describeCall } from "./call-log";
-import { mountsUnder } from "./mounts";
-import { NodeRoot } from "./node-root";
-import { CANARY, LOCAL_SOURCES } from "./repository";
-import { REBOOT_REQUIRED } from "./host-standins";
+import { callText, describeCall } from "../support/node-root/call-log";
+import { mountsUnder } from "../support/node-root/mounts";
+import { NodeRoot } from "../support/node-root/node-root";
+import { CANARY, LOCAL_SOURCES } from "../support/debian/repository";
+import { REBOOT_REQUIRED } from "../support/node-root/host-standins";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";

@@ -4,9 +4,9 @@
  * The article's bump on the first control-plane node, from the real planner.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NodeRoot } from "./node-root";
-import { LOCAL_SOURCES } from "./repository";
-import { ARTICLE_BUMP, articleStack, convergeOrFail, makeJoined, pinsOf, plan, runPets, runScript, story } from "./scenario";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { ARTICLE_BUMP, articleStack, convergeOrFail, makeJoined, pinsOf, plan, runPets, runScript, story } from "../support/node-root/scenario";
 
 const base = articleStack();
 const target = articleStack(ARTICLE_BUMP);

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { sourceFile } from "../../components/versions/repositories";
-import { NodeRoot } from "./node-root";
-import { LOCAL_SOURCES } from "./repository";
-import { convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runPets, runScript, story } from "./scenario";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runPets, runScript, story } from "../support/node-root/scenario";
 
 const kube = (kubernetes: string, pin: string) => ({ versions: { kubernetes, kubeadm: pin, kubelet: pin, kubectl: pin } });
 const v129 = currentStack(kube("1.29.6", "1.29.6-1.1"));

@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureExtractedBaseRoot } from "./base-root";
-import { parseDpkgStatus } from "./dpkg-status";
-import { relationLines } from "./packages";
-import { controlFieldsOf, hasControlFields } from "./package-depends";
-import { CANARY, CATALOGUE, exactDependencies } from "./repository";
+import { ensureExtractedBaseRoot } from "../support/node-root/base-root";
+import { parseDpkgStatus } from "../support/debian/dpkg-status";
+import { relationLines } from "../support/debian/packages";
+import { controlFieldsOf, hasControlFields } from "../support/debian/package-depends";
+import { CANARY, CATALOGUE, exactDependencies } from "../support/debian/repository";
 
 const stand_ins = Object.values(CATALOGUE).flat();
 

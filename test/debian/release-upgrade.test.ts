@@ -4,11 +4,11 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sourceFile } from "../../components/versions/repositories";
-import { isCall } from "./call-log";
-import { NodeRoot } from "./node-root";
-import type { Outcome } from "./process";
-import { CANARY, LOCAL_SOURCES } from "./repository";
-import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runPets, runScript, story, waitForCall } from "./scenario";
+import { isCall } from "../support/node-root/call-log";
+import { NodeRoot } from "../support/node-root/node-root";
+import type { Outcome } from "../support/node-root/process";
+import { CANARY, LOCAL_SOURCES } from "../support/debian/repository";
+import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runPets, runScript, story, waitForCall } from "../support/node-root/scenario";
 
 const base = currentStack();
 const PINS = ["containerd.io", "kubeadm", "kubelet", "kubectl"];

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import type { UbuntuRelease } from "../../components/versions/ubuntu";
-import { NodeRoot } from "./node-root";
-import { LOCAL_SOURCES } from "./repository";
-import { articleStack, convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runScript, story } from "./scenario";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { articleStack, convergeOrFail, currentStack, makeJoined, nodeState, pinsOf, plan, position, runScript, story } from "../support/node-root/scenario";
 
 const JAMMY = (v: string) => `5:${v}-1~ubuntu.22.04~jammy`;
 const currentDocker = (engine: string) =>

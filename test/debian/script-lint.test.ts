@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
-import { articleConfig, currentConfig } from "../fixtures/config";
-import { cloudInitSchema, parseCloudConfig } from "./cloud-config";
-import { hostStandins } from "./host-standins";
-import { binariesOf } from "./packages";
-import { run } from "./process";
-import { CATALOGUE } from "./repository";
-import { ARTICLE_BUMP, articleStack, currentStack, plan } from "./scenario";
-import { standinCommand, standinPostinst } from "./standin-shell";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
+import { cloudInitSchema, parseCloudConfig } from "../support/node-root/cloud-config";
+import { hostStandins } from "../support/node-root/host-standins";
+import { binariesOf } from "../support/debian/packages";
+import { run } from "../support/node-root/process";
+import { CATALOGUE } from "../support/debian/repository";
+import { ARTICLE_BUMP, articleStack, currentStack, plan } from "../support/node-root/scenario";
+import { standinCommand, standinPostinst } from "../support/node-root/standin-shell";
 
 const kube = (kubernetes: string, pin: string) => ({ versions: { kubernetes, kubeadm: pin, kubelet: pin, kubectl: pin } });
 

@@ -1,16 +1,16 @@
 /**
- * The end-to-end tier's SSH nodes (test/e2e/nodes/ssh-node.ts), checked offline: a real sshd serving a node root
+ * The end-to-end tier's SSH nodes (test/support/ssh-nodes/ssh-node.ts), checked offline: a real sshd serving a node root
  * on one loopback address, reached with the real OpenSSH client the way the pets component connects.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rootCommand } from "../../components/rollout/nodes";
-import { listeningAddresses } from "../e2e/nodes/listening";
-import { sshRun } from "../e2e/nodes/ssh-client";
-import { makeClientKey, startSshNode, type SshNode } from "../e2e/nodes/ssh-node";
-import { NodeRoot } from "./node-root";
-import { currentStack, pinsOf, plan, runScript } from "./scenario";
+import { listeningAddresses } from "../support/ssh-nodes/listening";
+import { sshRun } from "../support/ssh-nodes/ssh-client";
+import { makeClientKey, startSshNode, type SshNode } from "../support/ssh-nodes/ssh-node";
+import { NodeRoot } from "../support/node-root/node-root";
+import { currentStack, pinsOf, plan, runScript } from "../support/node-root/scenario";
 
 /** A loopback address of its own, so parallel runs on one machine do not meet. */
 const loopback = () => `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;

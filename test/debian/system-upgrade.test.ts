@@ -3,12 +3,12 @@
  * dist-upgrade with every pin held, once per token, and a reboot when the upgrade requires one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCall } from "./call-log";
-import { REBOOT_REQUIRED } from "./host-standins";
-import { NodeRoot } from "./node-root";
-import type { Outcome } from "./process";
-import { CANARY, versionsIn } from "./repository";
-import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runScript, story, waitForCall } from "./scenario";
+import { isCall } from "../support/node-root/call-log";
+import { REBOOT_REQUIRED } from "../support/node-root/host-standins";
+import { NodeRoot } from "../support/node-root/node-root";
+import type { Outcome } from "../support/node-root/process";
+import { CANARY, versionsIn } from "../support/debian/repository";
+import { convergeOrFail, currentStack, adoptedWorker, pinsOf, plan, runScript, story, waitForCall } from "../support/node-root/scenario";
 
 const base = currentStack();
 const PINS = ["containerd.io", "kubeadm", "kubelet", "kubectl"];

@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL("../..", import.meta.url)),
     include: ["test/debian/**/*.test.ts"],
-    globalSetup: ["test/setup/debian-tools.ts"],
+    globalSetup: ["test/support/debian/debian-tools.ts"],
     testTimeout: 60_000,
     hookTimeout: 600_000,
   },

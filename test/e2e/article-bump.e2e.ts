@@ -6,9 +6,9 @@
  */
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCall } from "../debian/call-log";
-import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
-import { World, type UpRecord } from "./world/world";
+import { isCall } from "../support/node-root/call-log";
+import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
+import { World, type UpRecord } from "../support/world/world";
 
 const WORKERS = ["w-1", "w-2", "w-3"];
 const PINS = ["kubeadm", "kubelet", "kubectl", "docker-ce"];

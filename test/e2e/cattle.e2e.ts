@@ -6,8 +6,8 @@
  * PDB running. Judged from the API's record of the `up`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
-import { World, type UpRecord } from "./world/world";
+import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
+import { World, type UpRecord } from "../support/world/world";
 
 const SUBNETS = ["subnet-0e2e0000000000001", "subnet-0e2e0000000000002"];
 

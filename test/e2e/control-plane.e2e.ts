@@ -19,9 +19,9 @@ import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { CORDONED_BY } from "../../components/kube/nodes";
-import { startControlPlane, type ControlPlane } from "./cluster/control-plane";
-import { eventually } from "./cluster/eventually";
-import { isReady, registerKwokNode } from "./cluster/kwok-nodes";
+import { startControlPlane, type ControlPlane } from "../support/control-plane/control-plane";
+import { eventually } from "../support/control-plane/eventually";
+import { isReady, registerKwokNode } from "../support/control-plane/kwok-nodes";
 
 let cp: ControlPlane;
 let core: CoreV1Api;

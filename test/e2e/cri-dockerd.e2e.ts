@@ -5,9 +5,9 @@
  * mirror to pkgs.k8s.io's v1.24. A node whose kubelet 1.24 were left on dockershim would never turn Ready.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KUBEADM_FLAGS } from "../debian/host-standins";
-import { LOCAL_SOURCES } from "../debian/repository";
-import { World, type UpRecord } from "./world/world";
+import { KUBEADM_FLAGS } from "../support/node-root/host-standins";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { World, type UpRecord } from "../support/world/world";
 
 const JAMMY = "5:27.3.1-1~ubuntu.22.04~jammy";
 const DOCKER = { runtime: "docker", "docker-ce": JAMMY, "docker-ce-cli": JAMMY, "containerd.io": "1.7.19-1" };

@@ -4,8 +4,8 @@
  * next `up` must resume there once the cause is gone. Judged from the API's record and the nodes' own state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "./world/stack-config";
-import { World, type UpRecord } from "./world/world";
+import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
+import { World, type UpRecord } from "../support/world/world";
 
 const WORKERS = ["w-1", "w-2", "w-3"];
 

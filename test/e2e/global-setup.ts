@@ -4,7 +4,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { ensureToolchain, type Toolchain } from "../toolchain/toolchain";
-import { sweepAbandonedControlPlanes } from "./cluster/sweep";
+import { sweepAbandonedControlPlanes } from "../support/control-plane/sweep";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 /**
  * `npm run plan -- --live` and `npm run status` against the real control plane (issue 12): each disruption
- * scenario of test/scenarios is built through the real API on KWOK nodes, with the real disruption, deployment,
+ * scenario of test/support/scenarios is built through the real API on KWOK nodes, with the real disruption, deployment,
  * replicaset, statefulset and daemonset controllers and the scheduler running, then previewed read-only. The
  * verdicts must be the scenario's, naming its exact pods and PDBs; the real CLI must say the same (exit 0 or 3,
  * text, JSON and markdown); the real drain of the node must then do what the verdict said. One control plane for
@@ -22,12 +22,12 @@ import { drainNode } from "../../components/kube/drain";
 import { controllerOf } from "../../components/disruption/drain-filters";
 import { livePreview, type LivePreview } from "../../components/kube/live";
 import { readOnly } from "../../components/kube/read-only";
-import { REPO_DIR, tempProject } from "../fixtures/stackfiles";
-import { workloadPods } from "../scenarios/build";
-import { SCENARIOS, scenarioStack, scenarioStackInput, type Scenario } from "../scenarios/disruption";
-import { expectVerdicts } from "../scenarios/verdicts";
-import { freePort, startControlPlane, type ControlPlane } from "./cluster/control-plane";
-import { eventually } from "./cluster/eventually";
+import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
+import { workloadPods } from "../support/scenarios/build";
+import { SCENARIOS, scenarioStack, scenarioStackInput, type Scenario } from "../support/scenarios/disruption";
+import { expectVerdicts } from "../support/scenarios/verdicts";
+import { freePort, startControlPlane, type ControlPlane } from "../support/control-plane/control-plane";
+import { eventually } from "../support/control-plane/eventually";
 import {
   buildOnKwok,
   clearScenario,
@@ -38,7 +38,7 @@ import {
   followPods,
   serviceAccountToken,
   type CliRun,
-} from "./world/live-world";
+} from "../support/world/live-world";
 
 /** Long enough for a drain that waits on a PDB until replacements are Ready (measured: see the drains' log lines),
  *  short enough that a drain a PDB never allows fails soon. */
@@ -49,7 +49,7 @@ const READ_KINDS = "nodes, pods, poddisruptionbudgets, replicasets, deployments 
 
 function pick(what: string, test: (s: Scenario) => boolean): Scenario {
   const found = SCENARIOS.find(test);
-  if (!found) throw new Error(`test/scenarios/disruption.ts has no scenario where ${what}`);
+  if (!found) throw new Error(`test/support/scenarios/disruption.ts has no scenario where ${what}`);
   return found;
 }
 /** Every node ok, and a DaemonSet pod to leave: the exit-0 scenario of the CLI, the identities and the status. */

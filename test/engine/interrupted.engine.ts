@@ -6,10 +6,11 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { engineActions, inBatches, nodeModes, planActions } from "./engine-log";
-import { EngineStack } from "./engine-stack";
-import type { HookFaults } from "./program/hooks";
-import { articleBump, articleConfig, cluster, patchBump, region } from "./scenarios";
+import { engineActions, inBatches, nodeModes, planActions } from "../support/local-stack/engine-log";
+import { LocalStack } from "../support/local-stack/local-stack";
+import { upReplica } from "../support/local-stack/replica/run";
+import type { HookFaults } from "../support/local-stack/replica/hooks";
+import { articleBump, articleConfig, cluster, patchBump, region } from "../support/scenarios/engine";
 
 interface Interruption {
   name: string;
@@ -56,32 +57,32 @@ const interruptions: Interruption[] = [
 ];
 
 describe("an interrupted rollout and the pulumi up after it", () => {
-  const stacks: EngineStack[] = [];
+  const stacks: LocalStack[] = [];
   afterAll(() => stacks.forEach((s) => s.remove()));
 
   it.each(interruptions)("$name", async ({ stack, base, target, faults, failsAt, resumes }) => {
-    const engine = new EngineStack(inject("pulumiCliRoot"), stack, region);
+    const engine = new LocalStack({ cliRoot: inject("pulumiCliRoot"), stack, tier: "engine" });
     stacks.push(engine);
     const modes = nodeModes(base, target);
-    expect((await engine.up(base)).result).toBe("succeeded");
+    expect((await upReplica(engine, base, region)).result).toBe("succeeded");
 
     const planned = planActions(planRollout({ stack, base, target, region }).steps);
     const at = planned.indexOf(failsAt);
     expect(at, `${failsAt} is a planned step`).toBeGreaterThanOrEqual(0);
 
-    const failed = await engine.up(target, { faults });
+    const failed = await upReplica(engine, target, region, { faults });
     expect(failed.result).toBe("failed");
     expect(failed.error).toContain("(injected)");
     expect(engineActions(failed.lines, modes)).toEqual(planned.slice(0, at + 1));
 
-    const resumed = await engine.up(target);
+    const resumed = await upReplica(engine, target, region);
     expect(resumed.result).toBe("succeeded");
     expect(engineActions(resumed.lines, modes)).toEqual(planned.slice(resumes === "at" ? at : at + 1));
   });
 });
 
 describe("a maintenance window that closes between batches, and the pulumi up in the next window", () => {
-  const stacks: EngineStack[] = [];
+  const stacks: LocalStack[] = [];
   afterAll(() => stacks.forEach((s) => s.remove()));
 
   // Every night from 22:00 to 23:00 in Amsterdam (UTC+1 in December); each node back moves the drain hook's clock
@@ -91,12 +92,12 @@ describe("a maintenance window that closes between batches, and the pulumi up in
   const shape = { workers: 6, rollout: { maxUnavailable: 2, window } };
 
   it("stops before the first node outside the window, saying when it opens, and the next up resumes there", async () => {
-    const engine = new EngineStack(inject("pulumiCliRoot"), "window", region);
+    const engine = new LocalStack({ cliRoot: inject("pulumiCliRoot"), stack: "window", tier: "engine" });
     stacks.push(engine);
     const base = cluster(shape);
     const target = cluster(shape, patchBump);
     const modes = nodeModes(base, target);
-    expect((await engine.up(base)).result).toBe("succeeded");
+    expect((await upReplica(engine, base, region)).result).toBe("succeeded");
 
     const plan = planRollout({ stack: "window", base, target, region }).steps;
     const planned = planActions(plan);
@@ -104,13 +105,13 @@ describe("a maintenance window that closes between batches, and the pulumi up in
     const at = plan.findIndex((s) => s.batch === third);
     expect(plan[at]).toMatchObject({ node: "workers-4", action: "drain" });
 
-    const stopped = await engine.up(target, { clock: { start: "2026-12-01T21:10:00Z", minutesPerNode: 10 } });
+    const stopped = await upReplica(engine, target, region, { clock: { start: "2026-12-01T21:10:00Z", minutesPerNode: 10 } });
     expect(stopped.result).toBe("failed");
     expect(stopped.error).toContain("workers-4: not taken out, outside the maintenance window (every day 22:00–23:00 Europe/Amsterdam): it opens at 2026-12-02 22:00 Europe/Amsterdam (2026-12-02T21:00Z)");
     // Nothing of the third batch happened, not even its drain; everything before it did, batch by batch.
     expect(inBatches(engineActions(stopped.lines, modes), plan)).toEqual(inBatches(planned.slice(0, at), plan));
 
-    const resumed = await engine.up(target, { clock: { start: "2026-12-02T21:00:00Z", minutesPerNode: 10 } });
+    const resumed = await upReplica(engine, target, region, { clock: { start: "2026-12-02T21:00:00Z", minutesPerNode: 10 } });
     expect(resumed.result, resumed.error).toBe("succeeded");
     expect(inBatches(engineActions(resumed.lines, modes), plan)).toEqual(inBatches(planned.slice(at), plan));
   });

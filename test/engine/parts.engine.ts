@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../components/rollout/plan";
-import { engineActions, inBatches, nodeModes, unforgottenTerminations } from "./engine-log";
+import { engineActions, inBatches, nodeModes, unforgottenTerminations } from "../support/local-stack/engine-log";
 import { remoteReplaces, wrapperGoMod } from "../toolchain/pulumi-cli";
-import { articleConfig, cluster } from "./scenarios";
-import { actionMs } from "./program/stand-ins";
+import { articleConfig, cluster } from "../support/scenarios/engine";
+import { actionMs } from "../support/local-stack/replica/stand-ins";
 
 describe("reading the engine log as plan steps", () => {
   const modes = nodeModes(articleConfig());

@@ -1,15 +1,16 @@
 /**
  * `npm run plan` and `pulumi up` agree: for each sequence of configs, every real `pulumi up` of the node graph the
- * components declare (program/cluster.ts) performs exactly the planner's steps from the previous config, batch after
+ * components declare (test/support/local-stack/replica/cluster.ts) performs exactly the planner's steps from the previous config, batch after
  * batch, each node's steps in order (the nodes of one batch change at once, so their lines interleave).
  * The engine is the real one (the Pulumi CLI built by test/toolchain/pulumi-cli.ts); only the machines are stand-ins.
  */
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { engineActions, inBatches, nodeModes, planActions, unforgottenTerminations } from "./engine-log";
-import { EngineStack } from "./engine-stack";
-import { articleBump, articleConfig, cluster, imageBump, patchBump, region, threeSubnets } from "./scenarios";
+import { engineActions, inBatches, nodeModes, planActions, unforgottenTerminations } from "../support/local-stack/engine-log";
+import { LocalStack } from "../support/local-stack/local-stack";
+import { upReplica } from "../support/local-stack/replica/run";
+import { articleBump, articleConfig, cluster, imageBump, patchBump, region, threeSubnets } from "../support/scenarios/engine";
 
 interface Scenario {
   name: string;
@@ -118,17 +119,17 @@ const scenarios: Scenario[] = [
 ];
 
 describe("a real pulumi up takes exactly the planner's steps", () => {
-  const stacks: EngineStack[] = [];
+  const stacks: LocalStack[] = [];
   afterAll(() => stacks.forEach((s) => s.remove()));
 
   it.each(scenarios)("$name", async ({ stack, configs }) => {
-    const engine = new EngineStack(inject("pulumiCliRoot"), stack, region);
+    const engine = new LocalStack({ cliRoot: inject("pulumiCliRoot"), stack, tier: "engine" });
     stacks.push(engine);
     const modes = nodeModes(...configs);
     let base: KubeherdConfig | undefined;
     for (const [i, target] of configs.entries()) {
       // Batches of up to 8 nodes, as the CLI's default --parallel on two cores runs at most 8 steps at once.
-      const outcome = await engine.up(target);
+      const outcome = await upReplica(engine, target, region);
       const plan = planRollout({ stack, base, target, region }).steps;
       expect(outcome.result, `up #${i + 1}: ${outcome.error ?? ""}`).toBe("succeeded");
       expect({ up: i + 1, batches: inBatches(engineActions(outcome.lines, modes), plan) }).toEqual({ up: i + 1, batches: inBatches(planActions(plan), plan) });

@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import { rolloutSchema } from "../../components/config/schema";
 import { ROLLOUT_ACCESS } from "../../components/kube/access";
 import { drainBeforeChange, forgetAfterDelete, readyAfterChange, type HookArgs, type HookEnv, type NodeHookContext } from "../../components/kube/hook-actions";
-import type { RecordedRequest } from "./fake-api-server";
-import { clock, startApi, type Harness } from "./harness";
+import type { RecordedRequest } from "../support/kube-api/fake-api-server";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const COMMAND = "command:remote:Command";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { drainNode } from "../../components/kube/drain";
 import { CORDONED_BY } from "../../components/kube/nodes";
-import { clock, defaultPolicy, startApi, type Harness } from "./harness";
+import { clock, defaultPolicy, startApi, type Harness } from "../support/kube-api/harness";
 
 const NODE = "ip-10-0-1-7";
 const OTHER = "ip-10-0-1-8";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { drainNode } from "../../components/kube/drain";
 import { waitForWorkloads } from "../../components/kube/workloads";
-import { clock, defaultPolicy, startApi, type Harness } from "./harness";
+import { clock, defaultPolicy, startApi, type Harness } from "../support/kube-api/harness";
 
 const OLD = "ip-10-0-1-7";
 const drainOld = (h: Harness) => drainNode(h.client, clock, OLD, { policy: defaultPolicy, timeoutSeconds: 10, log: h.log });

@@ -11,7 +11,7 @@ import {
 import { CORDONED_BY, MANAGED_BY } from "../../components/kube/nodes";
 import { NODE_LABEL, POOL_LABEL } from "../../components/disruption/stack-nodes";
 import type { DrainRecord } from "../../components/kube/workloads";
-import { clock, startApi, type Harness } from "./harness";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const COMMAND = "command:remote:Command";

@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rolloutSchema } from "../../components/config/schema";
-import { useMocks } from "../fixtures/mocks";
-import { startApi } from "./harness";
+import { useMocks } from "../support/fixtures/mocks";
+import { startApi } from "../support/kube-api/harness";
 
 type Hooks = typeof import("../../components/hooks");
 let hooks: Hooks;

@@ -1,17 +1,17 @@
 /**
- * The stand-in kubelet's reporting agent (test/e2e/nodes/kubelet-agent.ts) against the in-process API over real
+ * The stand-in kubelet's reporting agent (test/support/ssh-nodes/kubelet-agent.ts) against the in-process API over real
  * HTTP, from a real Debian node root: what the root's kubelet restart recorded becomes the Node's status, so
  * wait-ready waits for the kubelet the converge script really installed.
  */
 import type { V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitReady } from "../../components/kube/ready";
-import { KUBEADM_FLAGS, KUBELET_BROKEN } from "../debian/host-standins";
-import { NodeRoot } from "../debian/node-root";
-import { LOCAL_SOURCES } from "../debian/repository";
-import { convergeOrFail, currentStack, makeJoined, pinsOf, plan, runScript } from "../debian/scenario";
-import { KWOK_ANNOTATION, parseKubeletRecord, releaseOf, startKubeletAgent, statusOf, type KubeletRecord } from "../e2e/nodes/kubelet-agent";
-import { clock, startApi } from "./harness";
+import { KUBEADM_FLAGS, KUBELET_BROKEN } from "../support/node-root/host-standins";
+import { NodeRoot } from "../support/node-root/node-root";
+import { LOCAL_SOURCES } from "../support/debian/repository";
+import { convergeOrFail, currentStack, makeJoined, pinsOf, plan, runScript } from "../support/node-root/scenario";
+import { KWOK_ANNOTATION, parseKubeletRecord, releaseOf, startKubeletAgent, statusOf, type KubeletRecord } from "../support/ssh-nodes/kubelet-agent";
+import { clock, startApi } from "../support/kube-api/harness";
 
 const base = currentStack();
 const bumped = currentStack({ versions: { kubernetes: "1.30.3", kubeadm: "1.30.3-1.1", kubelet: "1.30.3-1.1", kubectl: "1.30.3-1.1" } });

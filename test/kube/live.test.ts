@@ -6,11 +6,11 @@ import { MANAGED_BY } from "../../components/kube/nodes";
 import { NODE_LABEL, POOL_LABEL } from "../../components/disruption/stack-nodes";
 import { readOnly } from "../../components/kube/read-only";
 import { planRollout, type Plan } from "../../components/rollout/plan";
-import { buildScenario } from "../scenarios/build";
-import { SCENARIOS, scenarioStack } from "../scenarios/disruption";
-import { expectVerdicts } from "../scenarios/verdicts";
-import { currentConfig } from "../fixtures/config";
-import { clock, startApi } from "./harness";
+import { buildScenario } from "../support/scenarios/build";
+import { SCENARIOS, scenarioStack } from "../support/scenarios/disruption";
+import { expectVerdicts } from "../support/scenarios/verdicts";
+import { currentConfig } from "../support/fixtures/config";
+import { clock, startApi } from "../support/kube-api/harness";
 
 const kubeconfigOf = (text: string) => {
   const kc = new KubeConfig();

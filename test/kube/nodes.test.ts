@@ -2,7 +2,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CORDONED_BY, cordon, forgetNode, matchesNode, releaseNumbers, runsRuntime, reportOf, sameRelease, uncordon } from "../../components/kube/nodes";
-import { startApi } from "./harness";
+import { startApi } from "../support/kube-api/harness";
 
 const node = (name: string, providerID?: string, ip?: string): V1Node => ({
   metadata: { name },

@@ -6,9 +6,9 @@ import { livePreview } from "../../components/kube/live";
 import { status } from "../../components/kube/status";
 import { readOnly } from "../../components/kube/read-only";
 import { planRollout } from "../../components/rollout/plan";
-import { currentConfig } from "../fixtures/config";
-import { REPO_DIR } from "../fixtures/stackfiles";
-import { clock, startApi } from "./harness";
+import { currentConfig } from "../support/fixtures/config";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
+import { clock, startApi } from "../support/kube-api/harness";
 
 interface Rule {
   apiGroups: string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { waitReady } from "../../components/kube/ready";
-import { clock, startApi } from "./harness";
+import { clock, startApi } from "../support/kube-api/harness";
 
 const opts = (log: (l: string) => void, timeoutSeconds = 5) => ({ kubeletVersion: "1.30.2", timeoutSeconds, log });
 

@@ -8,8 +8,8 @@ import { readyAfterChange, type HookEnv, type NodeHookContext } from "../../comp
 import { CRI_DOCKERD_SOCKET, CRI_SOCKET_ANNOTATION, expectedCriSocket } from "../../components/kube/runtime-endpoint";
 import { criSocket } from "../../components/scripts/runtime";
 import { configSchema } from "../../components/config/schema";
-import { currentInput, dockerCurrentVersions, patched } from "../fixtures/config";
-import { clock, startApi, type Harness } from "./harness";
+import { currentInput, dockerCurrentVersions, patched } from "../support/fixtures/config";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const rollout = rolloutSchema.parse({ readyTimeoutSeconds: 10, workloadTimeoutSeconds: 10, drainTimeoutSeconds: 10 });
 const pets = (kubeletVersion: string, runtime: "docker" | "containerd", version: string): NodeHookContext => ({

@@ -4,8 +4,8 @@ import { NODE_LABEL, POOL_LABEL } from "../../components/disruption/stack-nodes"
 import { readOnly } from "../../components/kube/read-only";
 import { status, watchStatus, type StackStatus } from "../../components/kube/status";
 import { statusText } from "../../cli/status-text";
-import { currentConfig } from "../fixtures/config";
-import { clock, startApi, type Harness } from "./harness";
+import { currentConfig } from "../support/fixtures/config";
+import { clock, startApi, type Harness } from "../support/kube-api/harness";
 
 const config = currentConfig();
 const worker = (n: number) => ({ labels: { [POOL_LABEL]: "workers", [NODE_LABEL]: `workers-${n}` } });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runPlan } from "../../cli/offline-plan";
 import { codenameOf, type UbuntuRelease } from "../../components/versions/ubuntu";
-import { REPO_DIR, tempProject, type Project } from "../fixtures/stackfiles";
+import { REPO_DIR, tempProject, type Project } from "../support/fixtures/stackfiles";
 
 interface Step {
   id?: string;

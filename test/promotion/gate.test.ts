@@ -9,7 +9,7 @@ import { formatProblem } from "../../components/config/problems";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { checkPromotion } from "../../components/promotion/gate";
 import type { RolledOut } from "../../components/promotion/rolled-out";
-import { currentConfig } from "../fixtures/config";
+import { currentConfig } from "../support/fixtures/config";
 
 /** What a stack running `config` reports, built by hand so this test does not lean on rolledOutOf. */
 function ran(config: KubeherdConfig): RolledOut {

@@ -11,9 +11,9 @@ import type { KubeherdConfig } from "../../components/config/schema";
 import { loadStack } from "../../cli/stack";
 import { enforcePromotion, promotionProblems, qualifiedStackName } from "../../components/stack/promotion-reference";
 import type { RolledOut } from "../../components/promotion/rolled-out";
-import { patched } from "../fixtures/config";
+import { patched } from "../support/fixtures/config";
 import { configSchema } from "../../components/config/schema";
-import { REPO_DIR } from "../fixtures/stackfiles";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
 
 const stack = (name: string): KubeherdConfig => {
   const loaded = loadStack(join(REPO_DIR, `Pulumi.${name}.yaml`), REPO_DIR);

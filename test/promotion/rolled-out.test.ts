@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { checkPromotion } from "../../components/promotion/gate";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
-import { articleConfig, currentConfig } from "../fixtures/config";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
 
 describe("rolledOutOf", () => {
   it("lists the pins, the release and every pool's nodes in rollout order", () => {

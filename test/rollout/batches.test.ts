@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { budgetNodes, poolBatches, rolloutBatches } from "../../components/rollout/batches";
-import { currentConfig, currentInput } from "../fixtures/config";
+import { currentConfig, currentInput } from "../support/fixtures/config";
 
 type Input = Record<string, unknown>;
 const [controlPlane, workers, storage] = currentInput.pools as Input[];

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout, type Step } from "../../components/rollout/plan";
-import { currentConfig, currentInput } from "../fixtures/config";
+import { currentConfig, currentInput } from "../support/fixtures/config";
 
 type Input = Record<string, unknown>;
 const region = "eu-west-1";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout, type Step } from "../../components/rollout/plan";
-import { articleConfig, currentConfig, currentInput } from "../fixtures/config";
+import { articleConfig, currentConfig, currentInput } from "../support/fixtures/config";
 
 const region = "eu-west-1";
 const plan = (base: KubeherdConfig | undefined, target: KubeherdConfig) => planRollout({ stack: "test", base, target, region });

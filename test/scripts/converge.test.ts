@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/problems";
 import { convergeScript, type ConvergeTarget } from "../../components/scripts/converge";
 import { kubeadmNodeArgs } from "../../components/scripts/kubeadm";
-import { articleConfig, currentConfig } from "../fixtures/config";
-import { ARTICLE_BUMP, CONVERGE_CASES, MINOR_BUMP, SCENARIOS } from "./scenarios";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
+import { ARTICLE_BUMP, CONVERGE_CASES, MINOR_BUMP, SCENARIOS } from "../support/scenarios/scripts";
 
 const article = articleConfig({ versions: ARTICLE_BUMP });
 const firstControlPlane: ConvergeTarget = { config: article, role: "control-plane", kubeadm: "apply", nodeName: "cp-1" };

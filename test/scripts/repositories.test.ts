@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/problems";
 import { aptSources, kubernetesMinor, repositoryProblems } from "../../components/versions/repositories";
-import { articleConfig, currentConfig } from "../fixtures/config";
-import { MINOR_BUMP } from "./scenarios";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
+import { MINOR_BUMP } from "../support/scenarios/scripts";
 
 const byName = (config: Parameters<typeof aptSources>[0]) => Object.fromEntries(aptSources(config).map((s) => [s.name, s]));
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { convergeScript } from "../../components/scripts/converge";
 import { bootScript } from "../../components/scripts/userdata";
-import { bootTarget, CONVERGE_CASES, SCENARIOS } from "./scenarios";
+import { bootTarget, CONVERGE_CASES, SCENARIOS } from "../support/scenarios/scripts";
 
 function shellcheck(script: string): { status: number | null; output: string } {
   const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: script, encoding: "utf8" });

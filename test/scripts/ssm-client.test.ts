@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SSM_CLIENT_PY } from "../../components/scripts/ssm-client";
 import { bootScript } from "../../components/scripts/userdata";
-import { currentConfig } from "../fixtures/config";
-import { startFakeAws, type FakeAws } from "./fake-aws";
-import { bootTarget } from "./scenarios";
+import { currentConfig } from "../support/fixtures/config";
+import { FakeAws } from "../support/cloud/fake-aws";
+import { bootTarget } from "../support/scenarios/scripts";
 
 const REGION = "eu-west-1";
 const PARAMETER = "/kubeherd/test/workers/join";
@@ -86,17 +86,17 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
 }
 
 describe("reading the join token through IMDSv2 and SSM", () => {
-  let aws: FakeAws;
-  let wrongKey: FakeAws;
+  const aws = new FakeAws({ region: REGION, parameters: { [PARAMETER]: TOKEN } });
+  const wrongKey = new FakeAws({ region: REGION, parameters: { [PARAMETER]: TOKEN }, verifyWithSecret: "another-secret" });
+  const urls = new Map<FakeAws, string>();
   beforeAll(async () => {
-    aws = await startFakeAws({ region: REGION, parameters: { [PARAMETER]: TOKEN } });
-    wrongKey = await startFakeAws({ region: REGION, parameters: { [PARAMETER]: TOKEN }, verifyWithSecret: "another-secret" });
+    for (const fake of [aws, wrongKey]) urls.set(fake, await fake.start());
   });
   afterAll(async () => {
-    await aws.close();
-    await wrongKey.close();
+    await aws.stop();
+    await wrongKey.stop();
   });
-  const env = (fake: FakeAws) => ({ KUBEHERD_IMDS_ENDPOINT: fake.url, KUBEHERD_SSM_ENDPOINT: fake.url, KUBEHERD_SSM_ATTEMPTS: "1" });
+  const env = (fake: FakeAws) => ({ KUBEHERD_IMDS_ENDPOINT: urls.get(fake) ?? "", KUBEHERD_SSM_ENDPOINT: urls.get(fake) ?? "", KUBEHERD_SSM_ATTEMPTS: "1" });
 
   it("prints the decrypted value and nothing else, signed with the role's session credentials", async () => {
     const r = await run("python3", ["-c", SSM_CLIENT_PY, REGION, PARAMETER], env(aws));

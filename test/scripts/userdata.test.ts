@@ -6,8 +6,8 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BOOT_SCRIPT_PATH, bootScript, cattleUserData, encodeUserData, USER_DATA_LIMIT } from "../../components/scripts/userdata";
-import { articleConfig, currentConfig } from "../fixtures/config";
-import { bootTarget, SCENARIOS } from "./scenarios";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
+import { bootTarget, SCENARIOS } from "../support/scenarios/scripts";
 
 let dir: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@
  * plane's certificates). Building etcd 3.5/3.6 from the module proxy would work too but costs minutes for nothing.
  */
 import { join } from "node:path";
-import { ensureDebianTools, toolPath } from "../setup/debian-tools";
+import { ensureDebianTools, toolPath } from "../support/debian/debian-tools";
 import { outputOf } from "./go-build";
 
 const TOOLS = [

@@ -8,7 +8,7 @@ import type { Pool, Versions } from "../../components/config/schema";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
 import { cattleNodes, nodeExpectations, petsNodes } from "../../components/rollout/nodes";
 import { PINNED_PACKAGES, pinList, poolVersions } from "../../components/versions/pins";
-import { currentConfig, dockerCurrentVersions } from "../fixtures/config";
+import { currentConfig, dockerCurrentVersions } from "../support/fixtures/config";
 
 const OWN = "1.30.9-1.1";
 const own = new Set<string>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Problem } from "../../components/config/problems";
 import { checkVersions } from "../../components/versions/rules";
-import { articleConfig, currentConfig, dockerCurrentVersions } from "../fixtures/config";
+import { articleConfig, currentConfig, dockerCurrentVersions } from "../support/fixtures/config";
 
 /** A mirror of every minor (no `{minor}`), so that only the rule under test speaks. */
 const ALL_MINORS = "deb [trusted=yes] http://mirror.internal.example.com/kubernetes stable main";

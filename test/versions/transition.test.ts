@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Problem } from "../../components/config/problems";
 import { checkTransition, checkVersions } from "../../components/versions/rules";
-import { articleConfig, currentConfig } from "../fixtures/config";
+import { articleConfig, currentConfig } from "../support/fixtures/config";
 
 const ALL_MINORS = "deb [trusted=yes] http://mirror.internal.example.com/kubernetes stable main";
 

@@ -1,0 +1,128 @@
+/**
+ * One throwaway Pulumi stack on a local file backend, for a sequence of real `pulumi up`s (and previews), each in
+ * its own Node process as a Pulumi program runs (up.ts). Used by the engine and the end-to-end tiers alike.
+ *
+ * The CLI finds the stand-in provider plugins first on its PATH (providers/plugins.ts; the aws one talks to the
+ * fake cloud at `cloudUrl`), then the dynamic provider's plugin script that @pulumi/pulumi ships. Whatever the
+ * program, its stand-ins and hooks append to the stack's log (`logPath`, `<node>:<event>` lines, see engine-log.ts)
+ * is returned per `up` as `lines`.
+ */
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { installStandInPlugins } from "../providers/plugins";
+import type { ReplicaRun, UpReport, UpRequest } from "./up";
+
+const ROOT = resolve(__dirname, "../../..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+/** Where @pulumi/pulumi ships `pulumi-resource-pulumi-nodejs`, the dynamic provider's plugin script. */
+const SDK_DIR = join(ROOT, "node_modules", "@pulumi", "pulumi");
+
+export interface LocalStackOptions {
+  cliRoot: string;
+  stack: string;
+  /** The tier, in the stack directory's name (`/tmp/kubeherd-<tier>-<stack>-*`). */
+  tier: "engine" | "e2e";
+  /** Secret config values by full key (`kubeherd:kubeconfig`, `kubeherd:sshPrivateKey`), set as secrets. */
+  secrets?: Record<string, string>;
+  /** The fake cloud the aws stand-in calls (cattle pools). */
+  cloudUrl?: string;
+}
+
+export interface UpOutcome extends UpReport {
+  /** What this `up` appended to the stack's log, in order. */
+  lines: string[];
+}
+
+export interface RunOptions {
+  /** `pulumi up --parallel`; the CLI's default when undefined. */
+  parallel?: number;
+  /** Run the engine tier's replica of the node graph instead of index.ts (see up.ts). */
+  replica?: Omit<ReplicaRun, "logPath">;
+}
+
+export class LocalStack {
+  readonly dir: string;
+  readonly logPath: string;
+  private ups = 0;
+
+  constructor(private readonly options: LocalStackOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), `kubeherd-${options.tier}-${options.stack}-`));
+    this.logPath = join(this.dir, "engine.log");
+    const workDir = join(this.dir, "project");
+    mkdirSync(workDir);
+    mkdirSync(join(this.dir, "state"));
+    copyFileSync(join(__dirname, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
+    // The dynamic provider's process resolves @pulumi/pulumi from the project directory.
+    symlinkSync(join(ROOT, "node_modules"), join(workDir, "node_modules"), "dir");
+    installStandInPlugins(join(this.dir, "plugins"), options.cloudUrl ? { KUBEHERD_E2E_CLOUD: options.cloudUrl } : {});
+    writeFileSync(this.logPath, "");
+  }
+
+  /** A real `pulumi up` of the stack file's `config:` map; a failed update is returned, not thrown. */
+  up(config: Record<string, unknown>, options: RunOptions = {}): Promise<UpOutcome> {
+    return this.run("up", config, options);
+  }
+
+  preview(config: Record<string, unknown>): Promise<UpOutcome> {
+    return this.run("preview", config, {});
+  }
+
+  private async run(action: UpRequest["action"], config: Record<string, unknown>, options: RunOptions): Promise<UpOutcome> {
+    const n = ++this.ups;
+    const request: UpRequest = {
+      cliRoot: this.options.cliRoot,
+      workDir: join(this.dir, "project"),
+      stack: this.options.stack,
+      config,
+      secrets: this.options.secrets ?? {},
+      action,
+      parallel: options.parallel,
+      replica: options.replica && { ...options.replica, logPath: this.logPath },
+      env: {
+        PULUMI_HOME: join(this.dir, "home"),
+        PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "kubeherd-test",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        // The CLI finds the plugins, and `node` for them, on PATH.
+        PATH: [join(this.dir, "plugins"), SDK_DIR, dirname(process.execPath), process.env.PATH ?? ""].join(":"),
+      },
+    };
+    const requestFile = join(this.dir, `${action}-${n}.json`);
+    writeFileSync(requestFile, JSON.stringify(request), { mode: 0o600 });
+    const before = this.lines().length;
+    try {
+      const { stdout } = await new Promise<{ stdout: string }>((res, rej) =>
+        execFile(TSX, [join(__dirname, "up.ts"), requestFile], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) =>
+          err ? rej(Object.assign(err, { stdout, stderr })) : res({ stdout })));
+      const report = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as UpReport;
+      // Kept for the post-mortem of a failed scenario (KUBEHERD_E2E_KEEP=1 keeps the whole directory).
+      writeFileSync(join(this.dir, `${action}-${n}.log`), `${report.output}\n${report.error ?? ""}\n`);
+      return { ...report, lines: this.lines().slice(before) };
+    } catch (err) {
+      const e = err as Error & { stdout?: string; stderr?: string };
+      throw new Error(`pulumi ${action} #${n} of stack ${this.options.stack} crashed:\n${(e.stderr ?? "").slice(-5000)}\n${e.stdout ?? e.message}\nlog so far:\n${this.lines().join("\n")}`, { cause: err });
+    } finally {
+      rmSync(requestFile, { force: true });
+    }
+  }
+
+  private lines(): string[] {
+    return existsSync(this.logPath) ? readFileSync(this.logPath, "utf8").split("\n").filter((l) => l !== "") : [];
+  }
+
+  /** The number of the last update run. */
+  get count(): number {
+    return this.ups;
+  }
+
+  remove(): void {
+    if (process.env.KUBEHERD_E2E_KEEP) {
+      process.stderr.write(`kept ${this.dir}\n`);
+      return;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
