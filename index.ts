@@ -1,7 +1,7 @@
 /**
- * kubeherd: reads the stack config, refuses bad input (and pins the promotion source has not rolled out) before
- * registering anything, and builds the cluster's pools in rollout order. `npm run plan` computes the same steps
- * offline from the same config.
+ * kubeherd: reads the stack config, refuses bad input (a transition from what the stack has rolled out that the plan
+ * would refuse, pins the promotion source has not rolled out) before registering anything, and builds the cluster's
+ * pools in rollout order. `npm run plan` computes the same steps offline from the same config.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +13,7 @@ import { pulumiConfigSource } from "./components/config/pulumi-source";
 import { configureKubeconfig } from "./components/hooks";
 import { enforcePromotion } from "./components/promotion/reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
+import { enforceTransition } from "./components/transition-gate";
 
 export = async () => {
   const { config, problems } = loadConfig(pulumiConfigSource(), { requireSecrets: true });
@@ -24,6 +25,7 @@ export = async () => {
   if (!region && config.pools.some((p) => p.mode === "cattle" || p.size !== undefined)) {
     throw new pulumi.RunError("aws:region: is required for pools whose nodes kubeherd creates");
   }
+  await enforceTransition(config);
   await enforcePromotion(config);
 
   const settings = new pulumi.Config("kubeherd");
