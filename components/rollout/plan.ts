@@ -29,6 +29,8 @@ export interface Step {
   /** The batch the step belongs to: a number across the cluster in rollout order; the steps of one batch run at
    *  once, node by node. Deferred deletes at the end get the numbers after the cluster's last batch. */
   batch: number;
+  /** On a journey (components/versions/journey.ts): the stage the step belongs to, 1, 2, … in order. */
+  stage?: number;
 }
 
 export interface PoolSummary {
@@ -56,6 +58,8 @@ export interface Plan {
   steps: Step[];
   pools: PoolSummary[];
   warnings: string[];
+  /** On a journey: its stages in order (the steps carry their `stage`). */
+  stages?: { number: number; kind: "control-plane" | "workers"; minor: string; pools: string[]; kubernetes: string }[];
 }
 
 export interface PlanInput {

@@ -18,6 +18,7 @@ import { PINNED_PACKAGES, type KubeherdConfig, type PinnedPackage, type Runtime 
 import { compareDebianVersions, tryParseDebianVersion } from "./dpkg";
 import { compareKubeVersions, formatKubeVersion, kubeVersionOfPin, minorOf, parseKubeVersion, type KubeVersion } from "./kubernetes";
 import { containerdVersionOfPin, criDockerdVersionOfPin, dockerVersionOfPin } from "./runtime";
+import { isJourney, planJourney } from "./journey";
 import { UBUNTU_RELEASE_NAMES } from "./ubuntu";
 
 /** What runs on the nodes: the deployed config's versions, or a stack's `rolledOut` output. */
@@ -44,7 +45,21 @@ export const WAY_BACK = `README "The way back"`;
 
 const KUBE_PINS: readonly PinnedPackage[] = ["kubeadm", "kubelet", "kubectl"];
 
-export function judgeTransition(from: Deployed, target: KubeherdConfig): Problem[] {
+export interface JudgeOptions {
+  /**
+   * Whether a multi-minor control-plane bump may be planned as a journey (./journey.ts): then it is judged by
+   * whether its stages can be planned. Otherwise it is refused, printing the path. @default false
+   */
+  journeys?: boolean;
+}
+
+export function judgeTransition(from: Deployed, target: KubeherdConfig, options: JudgeOptions = {}): Problem[] {
+  if (options.journeys && isJourney(from, target)) {
+    // Every stage is itself a one-minor step: the stages' pins are judged by the journey planner.
+    const overridable: Overridable = (key, message) => error(key, `${message}: not on a journey`);
+    const pins = judgePins(from, target, overridable).filter((p) => p.severity === "error");
+    return [...planJourney(from, target).problems, ...pins, ...judgeRelease(from, target), ...judgeRuntimeSwitch(from, target)];
+  }
   const allowed = target.versions.allowUnsupportedTransition;
   const overridable = (key: string, message: string): Problem =>
     allowed
