@@ -10,6 +10,7 @@
 import type { KubeherdConfig, Pool } from "../config/schema";
 import { batchSize, rolloutBatches, type Batch } from "./batches";
 import { configChanges, type Change } from "./changes";
+import { runNote } from "./step-notes";
 import { describeWindow } from "./window";
 import { cattleNodes, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
 
@@ -152,7 +153,7 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       else summary.changedNodes++;
       push(
         { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: adoptionNote(target) } : {}) },
-        { pool: node.pool, node: node.node, action: "run", script: node.script, ...(node.kubeadm === "apply" ? { note: "first control-plane node: kubeadm upgrade apply" } : {}) },
+        { pool: node.pool, node: node.node, action: "run", script: node.script, note: runNote(prior?.triggers, node.triggers, node.kubeadm) },
         { pool: node.pool, node: node.node, action: "wait-ready" },
         { pool: node.pool, node: node.node, action: "uncordon", note: "only a node kubeherd cordoned" },
       );
