@@ -13,6 +13,7 @@ import { pulumiConfigSource } from "./components/config/pulumi-source";
 import { configureKubeconfig } from "./components/hooks";
 import { enforcePromotion } from "./components/promotion/reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
+import { clientOnlyNodes } from "./components/rollout/client-only";
 import { enforceTransition } from "./components/transition-gate";
 
 export = async () => {
@@ -25,7 +26,7 @@ export = async () => {
   if (!region && config.pools.some((p) => p.mode === "cattle" || p.size !== undefined)) {
     throw new pulumi.RunError("aws:region: is required for pools whose nodes kubeherd creates");
   }
-  await enforceTransition(config);
+  const rolledOutBefore = await enforceTransition(config);
   await enforcePromotion(config);
 
   const settings = new pulumi.Config("kubeherd");
@@ -33,7 +34,7 @@ export = async () => {
   const kubeconfig = secrets[config.cluster.kubeconfigSecret];
   configureKubeconfig(kubeconfig);
 
-  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now() }));
+  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore) }));
   return {
     /** Per pool: mode, role, the pins it runs, its nodes, and for EC2 pools the launch template and instance ids. */
     pools: cluster.pools,

@@ -18,21 +18,24 @@ export function deployedOfRolledOut(r: RolledOut): Deployed {
   return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release };
 }
 
-/** The transition problems of this stack's config against its own last completed rollout. */
-export async function transitionProblems(config: KubeherdConfig): Promise<Problem[]> {
+/** The transition problems of this stack's config against its own last completed rollout, and that rollout. */
+export async function transitionProblems(config: KubeherdConfig): Promise<{ problems: Problem[]; rolledOut?: RolledOut }> {
   const self = await readRolledOut("kubeherd-rolled-out", `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-  if (self.problems.length > 0) return self.problems;
-  if (!self.value) return [];
-  return judgeTransition(deployedOfRolledOut(self.value), config);
+  if (self.problems.length > 0) return { problems: self.problems };
+  if (!self.value) return { problems: [] };
+  return { problems: judgeTransition(deployedOfRolledOut(self.value), config), rolledOut: self.value };
 }
 
-/** Logs the judge's warnings and throws a RunError listing its errors, one line per config key. */
-export async function enforceTransition(config: KubeherdConfig): Promise<Problem[]> {
-  const problems = await transitionProblems(config);
+/**
+ * Logs the judge's warnings and throws a RunError listing its errors, one line per config key; else returns what
+ * the stack has rolled out (undefined on a first deployment).
+ */
+export async function enforceTransition(config: KubeherdConfig): Promise<RolledOut | undefined> {
+  const { problems, rolledOut } = await transitionProblems(config);
   for (const p of problems.filter((p) => p.severity === "warning")) void pulumi.log.warn(`${p.key}: ${p.message}`);
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length > 0) {
     throw new pulumi.RunError(`transition refused (judged against what this stack has rolled out):\n${errors.map(formatProblem).join("\n")}`);
   }
-  return problems;
+  return rolledOut;
 }

@@ -31,6 +31,8 @@ export interface NodeHookContext {
   /** The node's batch across the cluster (components/rollout/batches.ts): the nodes of earlier batches must be back
    *  before this one is drained; the nodes of its own batch go with it. */
   batch?: number;
+  /** Pets: the change from what the stack rolled out is the kubectl pin alone (rollout/client-only.ts): no drain. */
+  clientOnly?: boolean;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -112,6 +114,10 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
   // Before anything is cordoned: outside its window a node does not start, and the update stops here.
   const closed = windowRefusal(args.name, r.rollout.window, (env.wallClock ?? (() => new Date()))());
   if (closed) throw new Error(closed);
+  if (r.mode === "pets" && r.ctx?.clientOnly) {
+    env.log(`${args.name}: only kubectl changes (a client; nothing restarts): not drained`);
+    return;
+  }
   const client = await env.client();
   const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
   if (notBack.length > 0) {

@@ -10,7 +10,7 @@
 import type { KubeherdConfig, Pool } from "../config/schema";
 import { batchSize, rolloutBatches, type Batch } from "./batches";
 import { configChanges, type Change } from "./changes";
-import { runNote } from "./step-notes";
+import { clientOnly, runNote } from "./step-notes";
 import { describeWindow } from "./window";
 import { cattleNodes, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
 
@@ -151,6 +151,14 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       const adopt = !prior;
       if (adopt) summary.addedNodes++;
       else summary.changedNodes++;
+      if (clientOnly(prior?.triggers, node.triggers)) {
+        // kubectl alone: a client install that restarts nothing; the drain hook lets the node be (rollout/client-only.ts).
+        push(
+          { pool: node.pool, node: node.node, action: "run", script: node.script, note: runNote(prior?.triggers, node.triggers, node.kubeadm) },
+          { pool: node.pool, node: node.node, action: "wait-ready" },
+        );
+        continue;
+      }
       push(
         { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: adoptionNote(target) } : {}) },
         { pool: node.pool, node: node.node, action: "run", script: node.script, note: runNote(prior?.triggers, node.triggers, node.kubeadm) },

@@ -43,3 +43,13 @@ export function runNote(prior: readonly string[] | undefined, now: readonly stri
   if (what.length === 0) what.push("re-runs the converge script (nothing pinned changes)");
   return what.join("; ");
 }
+
+/** A change of the kubectl pin alone: the run installs a client, restarts nothing, and needs no drain. */
+export function clientOnly(prior: readonly string[] | undefined, now: readonly string[]): boolean {
+  if (!prior) return false;
+  const from = triggerMap(prior);
+  const to = triggerMap(now);
+  const keys = new Set([...from.keys(), ...to.keys()]);
+  const changed = [...keys].filter((k) => from.get(k) !== to.get(k));
+  return changed.length === 1 && changed[0] === "kubectl";
+}
