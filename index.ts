@@ -1,7 +1,7 @@
 /**
- * kubeherd: reads the stack config, refuses bad input (and pins the promotion source has not rolled out) before
- * registering anything, and builds the cluster's pools in rollout order. `npm run plan` computes the same steps
- * offline from the same config.
+ * kubeherd: reads the stack config, refuses bad input (a transition from what the stack has rolled out that the plan
+ * would refuse, pins the promotion source has not rolled out) before registering anything, and builds the cluster's
+ * pools in rollout order. `npm run plan` computes the same steps offline from the same config.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +14,8 @@ import { pulumiConfigSource } from "./components/stack/config-source";
 import { configureKubeconfig } from "./components/hooks";
 import { enforcePromotion } from "./components/stack/promotion-reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
+import { clientOnlyNodes } from "./components/rollout/client-only";
+import { enforceTransition } from "./components/transition-gate";
 
 export = async () => {
   const { config, problems } = loadConfig(pulumiConfigSource(), { secrets: "require" });
@@ -25,6 +27,7 @@ export = async () => {
   if (!region && config.pools.some(createsInstances)) {
     throw new pulumi.RunError("aws:region: is required for pools whose nodes kubeherd creates");
   }
+  const rolledOutBefore = await enforceTransition(config);
   await enforcePromotion(config);
 
   const settings = new pulumi.Config("kubeherd");
@@ -32,7 +35,7 @@ export = async () => {
   const kubeconfig = secrets[config.cluster.kubeconfigSecret];
   configureKubeconfig(kubeconfig);
 
-  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now() }));
+  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore) }));
   return {
     /** Per pool: mode, role, the pins it runs, its nodes, and for EC2 pools the launch template and instance ids. */
     pools: cluster.pools,

@@ -14,8 +14,10 @@ export function planJson(plan: Plan): string {
     ...(s.userData !== undefined ? { userData: s.userData } : {}),
     ...(s.note !== undefined ? { note: s.note } : {}),
     batch: s.batch,
+    ...(s.stage !== undefined ? { stage: s.stage } : {}),
   }));
-  return JSON.stringify({ stack: plan.stack, changes: plan.changes, steps, pools: plan.pools, warnings: plan.warnings }, null, 2);
+  const journey = plan.stages ? { stages: plan.stages } : {};
+  return JSON.stringify({ stack: plan.stack, changes: plan.changes, ...journey, steps, pools: plan.pools, warnings: plan.warnings }, null, 2);
 }
 
 const show = (v: unknown) => (v === null ? "(unset)" : String(v));
@@ -48,7 +50,8 @@ export function batchTitle(steps: readonly Step[]): string {
   const pools = [...new Set(steps.map((s) => s.pool))].join(", ");
   const at = nodes.length === 1 ? `${nodes.length} node` : `${nodes.length} nodes at once`;
   const notes = [...new Set(steps.map((s) => s.note).filter((n): n is string => n !== undefined && /end of the update/.test(n)))];
-  return `batch ${steps[0].batch}: ${pools}, ${at}${notes.length ? ` (at the end of the update)` : ""}`;
+  const stage = steps[0].stage !== undefined ? `stage ${steps[0].stage}, ` : "";
+  return `${stage}batch ${steps[0].batch}: ${pools}, ${at}${notes.length ? ` (at the end of the update)` : ""}`;
 }
 
 function stepDetail(s: Step): string {
@@ -69,6 +72,7 @@ export function planText(plan: Plan, base?: string): string {
   const width = Math.max(0, ...shown.map((c) => c.key.length));
   for (const c of shown) out.push(`  ${c.key.padEnd(width)}  ${show(c.from)} -> ${show(c.to)}`);
   if (first) out.push(`  … and ${plan.changes.length - shown.length} more settings of a first deployment (--format json lists them all)`);
+  if (plan.stages) out.push("", "Journey (stage by stage, in order):", ...journeyLines(plan.stages).map((l) => `  ${l}`));
   out.push("", "Pools (in rollout order):");
   for (const p of plan.pools) out.push(`  ${p.pool.padEnd(16)} ${p.role.padEnd(13)} ${p.mode.padEnd(6)} ${String(p.nodes).padStart(3)} nodes  ${poolLine(p)}`);
   out.push("", "Steps:");
@@ -82,4 +86,9 @@ export function planText(plan: Plan, base?: string): string {
     out.push("", "Scripts and user data are printed in full by --format json and --format markdown.");
   }
   return out.join("\n");
+}
+
+/** `stage 2: control plane to 1.32 (v1.32.9): control-plane` */
+export function journeyLines(stages: NonNullable<Plan["stages"]>): string[] {
+  return stages.map((s) => `stage ${s.number}: ${s.kind === "control-plane" ? "control plane" : "workers"} to ${s.minor} (v${s.kubernetes}): ${s.pools.join(", ")}`);
 }

@@ -10,7 +10,7 @@
  */
 import { unifiedDiff } from "../components/promotion/file-diff";
 import type { Plan, Step } from "../components/rollout/plan";
-import { batchTitle, poolLine } from "./format";
+import { batchTitle, journeyLines, poolLine } from "./format";
 
 const cell = (v: unknown) => (v === null || v === undefined ? "_unset_" : `\`${String(v).replace(/\|/g, "\\|")}\``);
 
@@ -138,6 +138,7 @@ export function planMarkdown(plan: Plan, base?: string): string {
     for (const c of plan.changes) out.push(`| \`${c.key}\` | ${cell(c.from)} | ${cell(c.to)} |`);
   }
 
+  if (plan.stages) out.push("", "### Journey, stage by stage", "", ...journeyLines(plan.stages).map((l, i) => `${i + 1}. ${l}`));
   out.push("", "### Pools, in rollout order", "", "| pool | role | mode | nodes | effect | disruptive |", "|---|---|---|---|---|---|");
   for (const p of plan.pools) {
     out.push(`| ${p.pool} | ${p.role} | ${p.mode}${p.strategy ? ` (${p.strategy})` : ""} | ${p.nodes} | ${poolLine(p).replace(/\|/g, "\\|")} | ${p.changedNodes + p.removedNodes > 0 ? "yes" : "no"} |`);

@@ -23,6 +23,8 @@ export interface KubeherdClusterArgs {
   secrets: Record<string, pulumi.Input<string>>;
   /** Milliseconds since the epoch, for join-token rotation. */
   now: number;
+  /** `pool/node` of the pets nodes whose only change is kubectl (rollout/client-only.ts): not drained. */
+  clientOnly?: ReadonlySet<string>;
 }
 
 export interface PoolOutputs {
@@ -69,7 +71,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
       } else {
         const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
         const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2 }, { parent: this });
+        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2, clientOnly: args.clientOnly }, { parent: this });
         after = p.lastGate ?? after;
         this.nodes.push(...p.commands);
         this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };

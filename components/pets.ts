@@ -27,6 +27,8 @@ export interface PetsPoolArgs {
   after?: pulumi.Resource;
   /** The gates' replacement trigger (`gateTrigger`). */
   gateTrigger: string;
+  /** `pool/node` of the nodes whose only change is kubectl: the drain hook lets them be. */
+  clientOnly?: ReadonlySet<string>;
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -55,6 +57,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       const context = {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
+        ...(args.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });

@@ -44,6 +44,15 @@ export const clusterSchema = z.strictObject({
 
 export const RUNTIMES = ["docker", "containerd"] as const;
 
+/** One minor a journey passes through: the control plane's release there and the Kubernetes pins of that minor. */
+export const journeyStageSchema = z.strictObject({
+  /** Example: `1.32.9`. */
+  kubernetes: z.string().transform((v) => v.replace(/^v/, "")).pipe(pattern(p.KUBERNETES_VERSION, "an exact release such as 1.32.9")),
+  kubeadm: pin,
+  kubelet: pin,
+  kubectl: pin,
+});
+
 export const versionsSchema = z.strictObject({
   /** The cluster's Kubernetes version, what `kubeadm upgrade apply` is given. Example: `1.30.2`. */
   kubernetes: z.string().transform((v) => v.replace(/^v/, "")).pipe(pattern(p.KUBERNETES_VERSION, "an exact release such as 1.30.2")),
@@ -58,8 +67,15 @@ export const versionsSchema = z.strictObject({
   "docker-ce-cli": pin.optional(),
   "containerd.io": pin.optional(),
   "cri-dockerd": pin.optional(),
-  /** Allow a downgrade or a skipped minor against the base. An emergency override: the plan says it was used. */
+  /** Emergency override: allow what apt and kubeadm can really do but kubeherd does not do by default, a patch
+   * downgrade (kubelet, kubectl, runtime; kubeadm and the control plane within their minor). Never a skipped or
+   * downgraded control-plane minor. The plan and the program warn that it was used. @default false */
   allowUnsupportedTransition: z.boolean().default(false),
+  /** The releases a multi-minor journey passes through, one per minor between the rolled-out control plane and
+   * `kubernetes` (exclusive), with that minor's exact pins. Example:
+   * `[{kubernetes: 1.32.9, kubeadm: 1.32.9-1.1, kubelet: 1.32.9-1.1, kubectl: 1.32.9-1.1}]` for 1.31 -> 1.33.
+   * @default [] (no journey: the control plane moves at most one minor) */
+  journey: z.array(journeyStageSchema).default([]),
 });
 
 export const repositoriesSchema = z.strictObject({
@@ -234,6 +250,7 @@ export const configSchema = z.strictObject({
 export type KubeherdConfig = z.output<typeof configSchema>;
 export type Cluster = KubeherdConfig["cluster"];
 export type Versions = KubeherdConfig["versions"];
+export type JourneyStagePins = Versions["journey"][number];
 export type Repositories = KubeherdConfig["repositories"];
 export type Os = KubeherdConfig["os"];
 export type Pool = KubeherdConfig["pools"][number];

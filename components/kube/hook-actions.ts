@@ -32,6 +32,8 @@ export interface NodeHookContext {
   /** The node's batch across the cluster (components/rollout/batches.ts): the nodes of earlier batches must be back
    *  before this one is drained; the nodes of its own batch go with it. */
   batch?: number;
+  /** Pets: the change from what the stack rolled out is the kubectl pin alone (rollout/client-only.ts): no drain. */
+  clientOnly?: boolean;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -116,6 +118,10 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
   const closed = windowRefusal(args.name, r.rollout.window, (env.wallClock ?? (() => new Date()))());
   const client = await env.client();
   if (closed) await refuse(client, env, id, closed);
+  if (r.mode === "pets" && r.ctx?.clientOnly) {
+    env.log(`${args.name}: only kubectl changes (a client; nothing restarts): not drained`);
+    return;
+  }
   // An identity that may not do all a rollout does is refused before the first cordon, not half-way through.
   env.access ??= checkRolloutAccess(client);
   await env.access;

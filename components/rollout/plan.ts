@@ -10,6 +10,7 @@
 import type { KubeherdConfig, Pool } from "../config/schema";
 import { batchSize, rolloutBatches, type Batch } from "./batches";
 import { configChanges, type Change } from "./changes";
+import { clientOnly, runNote } from "./step-notes";
 import { describeWindow } from "./window";
 import { cattleNodes, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
 
@@ -29,6 +30,8 @@ export interface Step {
   /** The batch the step belongs to: a number across the cluster in rollout order; the steps of one batch run at
    *  once, node by node. Deferred deletes at the end get the numbers after the cluster's last batch. */
   batch: number;
+  /** On a journey (components/versions/journey.ts): the stage the step belongs to, 1, 2, … in order. */
+  stage?: number;
 }
 
 export interface PoolSummary {
@@ -56,6 +59,8 @@ export interface Plan {
   steps: Step[];
   pools: PoolSummary[];
   warnings: string[];
+  /** On a journey: its stages in order (the steps carry their `stage`). */
+  stages?: { number: number; kind: "control-plane" | "workers"; minor: string; pools: string[]; kubernetes: string }[];
 }
 
 export interface PlanInput {
@@ -146,9 +151,17 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       const adopt = !prior;
       if (adopt) summary.addedNodes++;
       else summary.changedNodes++;
+      if (clientOnly(prior?.triggers, node.triggers)) {
+        // kubectl alone: a client install that restarts nothing; the drain hook lets the node be (rollout/client-only.ts).
+        push(
+          { pool: node.pool, node: node.node, action: "run", script: node.script, note: runNote(prior?.triggers, node.triggers, node.kubeadm) },
+          { pool: node.pool, node: node.node, action: "wait-ready" },
+        );
+        continue;
+      }
       push(
         { pool: node.pool, node: node.node, action: "drain", ...(adopt ? { note: adoptionNote(target) } : {}) },
-        { pool: node.pool, node: node.node, action: "run", script: node.script, ...(node.kubeadm === "apply" ? { note: "first control-plane node: kubeadm upgrade apply" } : {}) },
+        { pool: node.pool, node: node.node, action: "run", script: node.script, note: runNote(prior?.triggers, node.triggers, node.kubeadm) },
         { pool: node.pool, node: node.node, action: "wait-ready" },
         { pool: node.pool, node: node.node, action: "uncordon", note: "only a node kubeherd cordoned" },
       );

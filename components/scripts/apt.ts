@@ -67,6 +67,24 @@ preflight() {
   say "preflight: every pinned version is available"
 }
 
+# Before any hold is released: a pin below the installed version is a downgrade, taken only for the packages this
+# run may take back (kubeherd:versions.allowUnsupportedTransition); otherwise stop with the old sources back.
+refuse_downgrades() {
+  local allowed=" $1 " refused=() have
+  shift
+  while (($#)); do
+    have="$(installed_version "$1")"
+    if [[ -n $have && $have != "$2" && $allowed != *" $1 "* ]] && dpkg --compare-versions "$have" gt "$2"; then
+      refused+=("$1=$have->$2")
+    fi
+    shift 2
+  done
+  if ((\${#refused[@]})); then
+    restore_sources
+    die "refusing to downgrade \${refused[*]}: kubeherd takes a pin back only under kubeherd:versions.allowUnsupportedTransition (nothing was unheld or installed)"
+  fi
+}
+
 pin_of() { local i; for ((i = 0; i < \${#pins[@]}; i += 2)); do [[ \${pins[i]} != "$1" ]] || echo "\${pins[i + 1]}"; done; }
 
 # apt takes a dependency's newest version (kubernetes#75683): name a pinned one at its pin, an "(= X)" one at X.
@@ -153,5 +171,8 @@ export function repositoryLines(sources: readonly AptSource[]): string[] {
 }
 
 export const preflightLines = (): string[] => [`preflight "\${pins[@]}"`];
+
+/** Pets only: refuse a pin below the installed version unless `allowed` lists its package (apt then takes it back). */
+export const downgradeLines = (allowed: readonly string[]): string[] => [`${shellCall("refuse_downgrades", allowed.join(" "))} "\${pins[@]}"`];
 
 export const installLines = (pins: readonly Pin[]): string[] => [shellCall("install_pins", ...pinWords(pins))];

@@ -4,7 +4,7 @@
  */
 import { type KubeherdConfig } from "../config/schema";
 import { aptSources } from "../versions/repositories";
-import { APT_FUNCTIONS, preflightLines, repositoryLines } from "./apt";
+import { APT_FUNCTIONS, downgradeLines, preflightLines, repositoryLines } from "./apt";
 import { KUBEADM_FUNCTIONS, kubeadmLines, kubeletLines } from "./kubeadm";
 import {
   MAINTENANCE_FUNCTIONS,
@@ -54,8 +54,9 @@ export function convergeScript(t: ConvergeTarget): string {
     section(
       "2. Preflight",
       "Every pin must exist before any hold is released; else the old sources are put back and the script stops.\n" +
-        "On a release upgrade this is also the check that the pins have packages for the target release.",
-      preflightLines(),
+        "On a release upgrade this is also the check that the pins have packages for the target release.\n" +
+        "A pin below the installed version is refused unless versions.allowUnsupportedTransition allows downgrades.",
+      [...preflightLines(), ...downgradeLines(versions.allowUnsupportedTransition ? pins.map((p) => p.package) : [])],
     ),
     section(
       "3. Release upgrade",

@@ -38,12 +38,12 @@ const rolledOutSchema: z.ZodType<RolledOut> = z.object({
   pools: z.record(z.string(), z.object({ pins: pinsSchema, nodes: z.array(z.string()) })),
 });
 
-interface Read {
+export interface Read {
   value?: RolledOut;
   problems: Problem[];
 }
 
-async function readRolledOut(resourceName: string, stack: string): Promise<Read> {
+export async function readRolledOut(resourceName: string, stack: string): Promise<Read> {
   const ref = new pulumi.StackReference(resourceName, { name: stack });
   const details = await ref.getOutputDetails(ROLLED_OUT_OUTPUT);
   const raw: unknown = details.value ?? details.secretValue;

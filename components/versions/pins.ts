@@ -20,7 +20,7 @@ export const RUNTIME_PACKAGES = {
 export type RuntimePackage = (typeof RUNTIME_PACKAGES)[Runtime][number];
 
 // The schema's `versions` keys besides the pins are these; the compiler refuses a pin the list does not name.
-type VersionsPinKey = Exclude<keyof Versions, "kubernetes" | "runtime" | "allowUnsupportedTransition">;
+type VersionsPinKey = Exclude<keyof Versions, "kubernetes" | "runtime" | "allowUnsupportedTransition" | "journey">;
 const _everyPinListed: [VersionsPinKey] extends [PinnedPackage] ? ([PinnedPackage] extends [VersionsPinKey] ? true : never) : never = true;
 void _everyPinListed;
 

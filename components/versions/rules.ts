@@ -6,11 +6,12 @@
 import { configKey, error, type Problem } from "../config/problems";
 import type { KubeherdConfig } from "../config/schema";
 import { parseKubeVersion } from "./kubernetes";
+import { checkRepositoryMinor } from "./repository-minor";
 import { checkRepositoryNeeds } from "./repository-needs";
 import { repositoryProblems } from "./repositories";
 import { checkRuntime } from "./runtime-support";
 import { checkSkew } from "./skew";
-import { checkUpgradePath } from "./upgrade-path";
+import { deployedOfConfig, judgeTransition } from "./transition";
 
 /** Rules within one config: skew, runtime, repository needs. One Problem per violation, `key` = full config key. */
 export function checkVersions(config: KubeherdConfig): Problem[] {
@@ -19,10 +20,10 @@ export function checkVersions(config: KubeherdConfig): Problem[] {
   if (!cp) {
     return [error(configKey("versions", ["kubernetes"]), `"${config.versions.kubernetes}" is not a Kubernetes release: give the exact release kubeadm applies, e.g. 1.30.2`)];
   }
-  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp), ...repositoryProblems(config)];
+  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp), ...checkRepositoryMinor(config), ...repositoryProblems(config)];
 }
 
-/** Rules between the deployed (base) config and the wanted (target) one: upgrade path. */
+/** Rules between the deployed (base) config and the wanted (target) one: ./transition.ts, as the program judges them. */
 export function checkTransition(base: KubeherdConfig, target: KubeherdConfig): Problem[] {
-  return checkUpgradePath(base, target);
+  return judgeTransition(deployedOfConfig(base), target);
 }

@@ -67,7 +67,7 @@ describe("real upgrades", () => {
 describe("the Kubernetes version", () => {
   it.each([
     ["a downgrade", "1.30.2", "1.30.1", "a downgrade"],
-    ["a minor downgrade", "1.30.2", "1.29.6", "a downgrade"],
+    ["a minor downgrade", "1.30.2", "1.29.6", "a downgrade of the control plane's minor"],
     ["a major change", "1.30.2", "2.0.0", "a major change"],
   ])("refuses %s (%s -> %s)", (_, from, to, says) => {
     const problems = checkTransition(currentConfig({ versions: { kubernetes: from } }), currentConfig({ versions: { kubernetes: to } }));
@@ -75,9 +75,9 @@ describe("the Kubernetes version", () => {
     expect(problems[0].message).toContain(says);
   });
 
-  it("turns refusals into warnings that name the override, when the target sets allowUnsupportedTransition", () => {
+  it("turns a patch downgrade into warnings that name the override, when the target sets allowUnsupportedTransition", () => {
     const base = currentConfig({ versions: kube("1.30.2") });
-    const target = currentConfig({ versions: { ...kube("1.29.6"), allowUnsupportedTransition: true } });
+    const target = currentConfig({ versions: { ...kube("1.30.1"), allowUnsupportedTransition: true } });
     const problems = checkTransition(base, target);
     expect(found(problems)).toEqual([
       "warning kubeherd:versions.kubernetes",
@@ -88,11 +88,56 @@ describe("the Kubernetes version", () => {
     for (const p of problems) expect(p.message).toContain("kubeherd:versions.allowUnsupportedTransition");
   });
 
-  it("refuses a downgrade without the override, and says how to override it", () => {
-    const problems = checkTransition(currentConfig({ versions: kube("1.30.2") }), currentConfig({ versions: kube("1.29.6") }));
+  it("refuses a patch downgrade without the override, and says how to override it", () => {
+    const problems = checkTransition(currentConfig({ versions: kube("1.30.2") }), currentConfig({ versions: kube("1.30.1") }));
     expect(problems.every((p) => p.severity === "error")).toBe(true);
     expect(problems).toHaveLength(4);
     expect(problems[0].message).toContain("set kubeherd:versions.allowUnsupportedTransition for an emergency");
+  });
+
+  it("refuses a minor downgrade of the control plane even under the override, pointing to the etcd snapshot and README", () => {
+    const target = currentConfig({ versions: { ...kube("1.29.6"), allowUnsupportedTransition: true } });
+    const problems = checkTransition(currentConfig({ versions: kube("1.30.2") }), target);
+    expect(found(problems)).toEqual([
+      "error kubeherd:versions.kubernetes",
+      "error kubeherd:versions.kubeadm",
+      "error kubeherd:versions.kubelet",
+      "error kubeherd:versions.kubectl",
+    ]);
+    expect(problems[0].message).toContain("kubeadm cannot take a control plane back a minor");
+    expect(problems[0].message).toContain("etcd snapshot");
+    expect(problems[0].message).toContain('README "The way back"');
+    expect(problems[0].message).not.toContain("set kubeherd:versions.allowUnsupportedTransition");
+    expect(problems[2].message).toContain("across minors");
+  });
+
+  it("refuses a skipped minor even under the override, printing the journey", () => {
+    const target = currentConfig({ versions: { ...kube("1.33.1"), allowUnsupportedTransition: true }, repositories: { kubernetes: ALL_MINORS } });
+    const [problem] = checkTransition(currentConfig({ versions: kube("1.30.2"), repositories: { kubernetes: ALL_MINORS } }), target);
+    expect(problem).toMatchObject({ severity: "error", key: "kubeherd:versions.kubernetes" });
+    expect(problem.message).toContain("skipping 1.31 – 1.32");
+    expect(problem.message).toContain("the journey: 1.30 → 1.31 → 1.32 → 1.33");
+  });
+
+  it("allows under the override exactly the patch downgrades apt and kubeadm can run, property-based", () => {
+    const release = fc.record({ minor: fc.integer({ min: 26, max: 34 }), patch: fc.nat(9) });
+    fc.assert(
+      fc.property(release, release, fc.boolean(), (a, b, allow) => {
+        const from = `1.${a.minor}.${a.patch}`;
+        const to = `1.${b.minor}.${b.patch}`;
+        const problems = checkTransition(
+          currentConfig({ versions: kube(from), repositories: { kubernetes: ALL_MINORS } }),
+          currentConfig({ versions: { ...kube(to), allowUnsupportedTransition: allow }, repositories: { kubernetes: ALL_MINORS } }),
+        );
+        const errors = problems.filter((p) => p.severity === "error");
+        const forward = b.minor - a.minor === 1 || (b.minor === a.minor && b.patch >= a.patch);
+        const patchBack = b.minor === a.minor && b.patch < a.patch;
+        if (forward) expect(errors).toEqual([]);
+        else if (patchBack) expect(errors.length === 0).toBe(allow);
+        else expect(errors.map((p) => p.key)).toContain("kubeherd:versions.kubernetes");
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("accepts any patch or next-minor step of one major, and refuses every downgrade or skip", () => {
@@ -175,5 +220,39 @@ describe("the container runtime", () => {
 describe("an unchanged config", () => {
   it.each([["the article's", articleConfig()], ["a current", currentConfig()]])("%s cluster has no transition problem", (_, config) => {
     expect(checkTransition(config, config)).toEqual([]);
+  });
+});
+
+describe("a literal repository line that names one minor", () => {
+  const kube = (release: string) => ({ kubernetes: release, kubeadm: `${release}-1.1`, kubelet: `${release}-1.1`, kubectl: `${release}-1.1`, "containerd.io": "1.7.24-1" });
+  const PKGS_133 = "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.33/deb/ /";
+
+  it("refuses 1.34 pins with a /v1.33/ line, naming the line's key and the pins' keys", () => {
+    const problems = checkVersions(currentConfig({ versions: kube("1.34.1"), repositories: { kubernetes: PKGS_133 } }));
+    expect(found(problems)).toEqual(["error kubeherd:repositories.kubernetes"]);
+    expect(problems[0].message).toContain("serves only 1.33 packages");
+    expect(problems[0].message).toContain("kubeherd:versions.kubeadm 1.34.1-1.1, kubeherd:versions.kubelet 1.34.1-1.1, kubeherd:versions.kubectl 1.34.1-1.1 are of another minor");
+    expect(problems[0].message).toContain("write {minor} in place of 1.33");
+  });
+
+  it.each([
+    ["the line's own minor", PKGS_133, "1.33.5"],
+    ["a {minor} line", PKGS_133.replace("1.33", "{minor}"), "1.34.1"],
+    ["a mirror of all minors", ALL_MINORS, "1.34.1"],
+  ])("accepts %s", (_, line, release) => {
+    expect(checkVersions(currentConfig({ versions: kube(release), repositories: { kubernetes: line } }))).toEqual([]);
+  });
+});
+
+describe("pins: what the override may allow", () => {
+  it.each([
+    ["containerd.io", "1.7.19-1", "1.7.13-1", "warning"],
+    ["containerd.io", "1.7.19-1", "1.6.36-1", "error"],
+    ["kubectl", "1.30.2-1.1", "1.30.1-1.1", "warning"],
+  ])("%s %s -> %s under allowUnsupportedTransition is a %s", (pkg, from, to, severity) => {
+    const problems = checkTransition(currentConfig({ versions: { [pkg]: from } }), currentConfig({ versions: { [pkg]: to, allowUnsupportedTransition: true } }));
+    expect(found(problems)).toEqual([`${severity} kubeherd:versions.${pkg}`]);
+    if (severity === "warning") expect(problems[0].message).toContain("--allow-downgrades");
+    else expect(problems[0].message).toContain("no override allows it");
   });
 });

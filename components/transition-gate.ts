@@ -1,0 +1,42 @@
+/**
+ * The program's transition check: `pulumi preview` and `pulumi up` judge the stack's config against what the
+ * stack itself has rolled out (its own `rolledOut` output, components/promotion/rolled-out.ts), with the same
+ * judge and the same lines as `npm run plan` (components/versions/transition.ts), before any node resource is
+ * registered. A stack that has never completed a rollout (no `rolledOut`) is a first deployment: nothing to judge.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { formatProblem, type Problem } from "./config/problems";
+import type { KubeherdConfig } from "./config/schema";
+import { PINNED_PACKAGES } from "./versions/pins";
+import { readRolledOut } from "./stack/promotion-reference";
+import type { RolledOut } from "./promotion/rolled-out";
+import { judgeTransition, type Deployed } from "./versions/transition";
+
+/** A stack's `rolledOut` as the judge reads it: its pins (known packages only), its release and its Kubernetes. */
+export function deployedOfRolledOut(r: RolledOut): Deployed {
+  const pins: Deployed["pins"] = {};
+  for (const pkg of PINNED_PACKAGES) if (r.pins[pkg] !== undefined) pins[pkg] = r.pins[pkg];
+  return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release };
+}
+
+/** The transition problems of this stack's config against its own last completed rollout, and that rollout. */
+export async function transitionProblems(config: KubeherdConfig): Promise<{ problems: Problem[]; rolledOut?: RolledOut }> {
+  const self = await readRolledOut("kubeherd-rolled-out", `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  if (self.problems.length > 0) return { problems: self.problems };
+  if (!self.value) return { problems: [] };
+  return { problems: judgeTransition(deployedOfRolledOut(self.value), config), rolledOut: self.value };
+}
+
+/**
+ * Logs the judge's warnings and throws a RunError listing its errors, one line per config key; else returns what
+ * the stack has rolled out (undefined on a first deployment).
+ */
+export async function enforceTransition(config: KubeherdConfig): Promise<RolledOut | undefined> {
+  const { problems, rolledOut } = await transitionProblems(config);
+  for (const p of problems.filter((p) => p.severity === "warning")) void pulumi.log.warn(`${p.key}: ${p.message}`);
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) {
+    throw new pulumi.RunError(`transition refused (judged against what this stack has rolled out):\n${errors.map(formatProblem).join("\n")}`);
+  }
+  return rolledOut;
+}

@@ -1,0 +1,90 @@
+/**
+ * The program judges the transition the plan judges: GIVEN the dev stack's own `rolledOut` output (what its nodes
+ * run), WHEN index.ts runs under Pulumi's mocks with a config that moves from it, THEN it refuses, before any node
+ * resource is registered, with the plan's lines; or goes on, warning, when the override allows the transition.
+ */
+import { join } from "node:path";
+import type { Output } from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
+import { loadStack } from "../../cli/stack";
+import { formatProblem } from "../../components/config/problems";
+import { readStackFile } from "../../components/config/stackfile";
+import type { KubeherdConfig } from "../../components/config/schema";
+import { rolledOutOf } from "../../components/promotion/rolled-out";
+import { checkTransition } from "../../components/versions/rules";
+import { settle, useMocks, valueOf } from "../support/fixtures/mocks";
+import { REPO_DIR } from "../support/fixtures/stackfiles";
+
+const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----x" };
+type Program = () => Promise<Record<string, unknown>>;
+
+const devConfig = (): KubeherdConfig => {
+  const loaded = loadStack(join(REPO_DIR, "Pulumi.dev.yaml"), REPO_DIR);
+  if (!loaded.config) throw new Error("dev stack invalid");
+  return loaded.config;
+};
+
+/** The dev stack file as the engine hands it to the program, with `kubeherd:versions` replaced. */
+function stackWith(versions: Record<string, unknown>): Record<string, string> {
+  const { values } = readStackFile(join(REPO_DIR, "Pulumi.dev.yaml"));
+  const out: Record<string, string> = { ...SECRETS };
+  for (const [k, v] of Object.entries(values)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  out["kubeherd:versions"] = JSON.stringify({ ...(values["kubeherd:versions"] as object), ...versions });
+  return out;
+}
+
+const kube = (release: string) => ({ kubernetes: release, kubeadm: `${release}-1.1`, kubelet: `${release}-1.1`, kubectl: `${release}-1.1` });
+
+async function run(versions: Record<string, unknown>, rolledOut: KubeherdConfig | undefined) {
+  const registered = useMocks("dev", stackWith(versions), Object.keys(SECRETS), rolledOut ? { "acme/kubeherd/dev": { rolledOut: rolledOutOf(rolledOut) } } : {});
+  vi.resetModules();
+  const program = ((await import("../../index")) as unknown as { default: Program }).default;
+  return { registered, result: program() };
+}
+
+const withVersions = (config: KubeherdConfig, versions: Record<string, unknown>): KubeherdConfig => ({ ...config, versions: { ...config.versions, ...versions } });
+const nodeResources = (registered: { type: string }[]) => registered.filter((r) => r.type !== "pulumi:pulumi:StackReference");
+
+describe("the program judges the transition from what the stack has rolled out", () => {
+  it("refuses a skipped minor before any resource is registered, with the plan's line", async () => {
+    const rolled = withVersions(devConfig(), kube("1.31.4"));
+    const { registered, result } = await run(kube("1.33.5"), rolled);
+    const planLines = checkTransition(rolled, withVersions(devConfig(), kube("1.33.5"))).filter((p) => p.severity === "error").map(formatProblem);
+    expect(planLines[0]).toMatch(/^kubeherd:versions\.kubernetes: .*skipping 1\.32.*the journey: 1\.31 → 1\.32 → 1\.33/);
+    const message = await result.then(() => "", (e: Error) => e.message);
+    for (const line of planLines) expect(message).toContain(line);
+    await settle();
+    expect(nodeResources(registered)).toEqual([]);
+  });
+
+  it("refuses a minor downgrade of the control plane even with the override, pointing to the way back", async () => {
+    const { registered, result } = await run({ ...kube("1.32.9"), allowUnsupportedTransition: true }, devConfig());
+    await expect(result).rejects.toThrow(/kubeherd:versions\.kubernetes: .*kubeadm cannot take a control plane back a minor.*etcd snapshot.*README "The way back"/);
+    await settle();
+    expect(nodeResources(registered)).toEqual([]);
+  });
+
+  it("builds the cluster for a patch downgrade under allowUnsupportedTransition, warning with the override's name", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn");
+    const { registered, result } = await run({ ...kube("1.33.4"), allowUnsupportedTransition: true }, devConfig());
+    const exports = await result;
+    await valueOf(exports.rolledOut as Output<unknown>);
+    await settle();
+    expect(nodeResources(registered).length).toBeGreaterThan(0);
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^kubeherd:versions\.kubelet: .*allowUnsupportedTransition is true/)]),
+    );
+    warn.mockRestore();
+  });
+
+  it("builds the cluster on a first deployment (no rolledOut) and on a next-minor bump", async () => {
+    for (const rolled of [undefined, withVersions(devConfig(), kube("1.32.9"))]) {
+      const { registered, result } = await run({}, rolled);
+      const exports = await result;
+      await valueOf(exports.rolledOut as Output<unknown>);
+      await settle();
+      expect(nodeResources(registered).length).toBeGreaterThan(0);
+    }
+  });
+});
