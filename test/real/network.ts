@@ -25,7 +25,9 @@ export interface NodeNetwork {
   address: string;
 }
 
-const NAME = /^[a-z0-9-]{1,15}$/;
+/** Interface names are at most 15 bytes; namespace names are files, kept short all the same. */
+const IF_NAME = /^[a-z0-9-]{1,15}$/;
+const NS_NAME = /^[a-z0-9-]{1,40}$/;
 
 async function ip(args: string[]): Promise<void> {
   await runOrThrow("ip", args);
@@ -39,14 +41,14 @@ function freeOctet(): number {
 }
 
 export async function createClusterNetwork(id: string): Promise<ClusterNetwork> {
-  if (!NAME.test(`${NET_PREFIX}${id}-sw`)) throw new Error(`cluster id ${JSON.stringify(id)}: too long or not [a-z0-9-]`);
+  if (!IF_NAME.test(`${NET_PREFIX}${id}-sw`)) throw new Error(`cluster id ${JSON.stringify(id)}: too long or not [a-z0-9-]`);
   const octet = freeOctet();
   const net: ClusterNetwork = {
     id,
     subnet: `10.${octet}.0.0/24`,
     hostAddress: `10.${octet}.0.1`,
     switchNs: `${NET_PREFIX}${id}-sw`,
-    hostIf: `${NET_PREFIX}${id}h`,
+    hostIf: `${NET_PREFIX}${id}-h`,
   };
   await ip(["netns", "add", net.switchNs]);
   try {
@@ -67,7 +69,7 @@ export async function createClusterNetwork(id: string): Promise<ClusterNetwork> 
 /** A node's namespace with `eth0` at `10.X.0.<10+index>`, its default route via the host's veth. */
 export async function createNodeNetwork(net: ClusterNetwork, name: string, index: number): Promise<NodeNetwork> {
   const ns = `${NET_PREFIX}${net.id}-${name}`;
-  if (!NAME.test(ns)) throw new Error(`node network ${ns}: too long or not [a-z0-9-]`);
+  if (!NS_NAME.test(ns)) throw new Error(`node network ${ns}: too long or not [a-z0-9-]`);
   const address = net.hostAddress.replace(/\.1$/, `.${10 + index}`);
   const port = `p${index}`;
   await ip(["netns", "add", ns]);
