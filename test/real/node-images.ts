@@ -17,6 +17,9 @@ import { writeImageArchive, type ImageSpec } from "./oci-image";
 /** The registry part of every image name on the real nodes; nothing listens there, nothing is ever pulled. */
 export const IMAGE_REPOSITORY = "kubeherd.test";
 
+/** A workload image for tests: a static program that ignores SIGTERM (test/real/stubborn.c). */
+export const STUBBORN_IMAGE = `${IMAGE_REPOSITORY}/stubborn:1`;
+
 export interface NodeImages {
   /** Directory of `<name>.tar` archives. */
   dir: string;
@@ -29,12 +32,17 @@ export interface NodeImages {
   buildSeconds?: number;
 }
 
-/** Compiles the pause program (static, a few hundred KB) into `out` when missing. */
-export async function ensurePauseBinary(out: string): Promise<string> {
+/** Compiles one of this directory's C programs (static, a few hundred KB) into `out` when missing. */
+async function ensureStaticProgram(source: string, out: string): Promise<string> {
   if (existsSync(out)) return out;
-  await runOrThrow("gcc", ["-static", "-Os", "-Wall", "-o", `${out}.partial`, join(__dirname, "pause.c")]);
+  await runOrThrow("gcc", ["-static", "-Os", "-Wall", "-o", `${out}.partial`, join(__dirname, source)]);
   await runOrThrow("mv", [`${out}.partial`, out]);
   return out;
+}
+
+/** The pause program, compiled from pause.c when missing. */
+export function ensurePauseBinary(out: string): Promise<string> {
+  return ensureStaticProgram("pause.c", out);
 }
 
 /** `kubeadm config images list` for the release and the tier's repository: the names kubeadm will ask for. */
@@ -54,7 +62,7 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
   const wanted = names.filter((n) => !/\/coredns:/.test(n));
   const pause = wanted.find((n) => /\/pause:/.test(n));
   if (pause === undefined) throw new Error(`kubeadm ${version} lists no pause image: ${names.join(", ")}`);
-  const archives = Object.fromEntries(wanted.map((n) => [n, join(dir, archiveName(n))]));
+  const archives = Object.fromEntries([...wanted, STUBBORN_IMAGE].map((n) => [n, join(dir, archiveName(n))]));
   const pauseBinary = join(dir, "pause");
   const done = () => existsSync(pauseBinary) && Object.values(archives).every((a) => existsSync(a));
   if (done()) return { dir, archives, pause, pauseBinary };
@@ -90,6 +98,8 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
           : { name: image, files: [{ from: bin, to: `/usr/local/bin/${component}` }], entrypoint: [`/usr/local/bin/${component}`] };
       if (!existsSync(archives[image])) await writeImageArchive(spec, archives[image]);
     }
+    const stubborn = await ensureStaticProgram("stubborn.c", join(dir, "stubborn"));
+    await writeImageArchive({ name: STUBBORN_IMAGE, files: [{ from: stubborn, to: "/stubborn" }], entrypoint: ["/stubborn"] }, archives[STUBBORN_IMAGE]);
     const buildSeconds = Math.round((Date.now() - started) / 1000);
     recordBuild(dir, version, buildSeconds);
     return { dir, archives, pause, pauseBinary, buildSeconds };

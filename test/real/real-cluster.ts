@@ -119,7 +119,7 @@ export class RealCluster {
     });
     writeFileSync(this.kubeconfig, cp.root.read("/etc/kubernetes/admin.conf"), { mode: 0o600 });
     const hash = caCertHash(cp.root.read("/etc/kubernetes/pki/ca.crt"));
-    const workerImages = Object.keys(images.archives).filter((n) => /\/(pause|kube-proxy):/.test(n));
+    const workerImages = Object.keys(images.archives).filter((n) => /\/(pause|kube-proxy|stubborn):/.test(n));
     await this.timed(`${this.options.workers} worker(s) joined`, () =>
       Promise.all(
         Array.from({ length: this.options.workers }, async (_, i) => {
