@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { KUBERNETES_VERSION } from "../toolchain/kubernetes";
 import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
 import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNodeNetwork, leftoverNetworks, type ClusterNetwork, type NodeNetwork } from "./network";
+import { ensureHostPackages } from "./host-packages";
 import { initConfiguration, joinConfiguration } from "./node-config";
 import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
 import { RealNode } from "./real-node";
@@ -97,6 +98,7 @@ export class RealCluster {
   private async boot(): Promise<void> {
     const version = this.options.version ?? KUBERNETES_VERSION;
     mkdirSync(this.options.dir, { recursive: true });
+    ensureHostPackages();
     const binaries = await this.timed("node programs", () => ensureKubernetesNode(version));
     const images = await this.timed("images", () => ensureNodeImages(version, binaries));
     if (this.stopped) throw new Error("the real cluster was stopped while it started");
