@@ -14,6 +14,7 @@ import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { IMAGE_REPOSITORY, STUBBORN_IMAGE } from "../real/node-images";
 import { RealCluster } from "../real/real-cluster";
+import { sweepAbandonedRealClusters } from "../real/sweep";
 import { eventually } from "./cluster/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -30,6 +31,8 @@ let kubeconfig: string;
 const ready = (n: V1Node) => (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
 beforeAll(async () => {
+  const swept = await sweepAbandonedRealClusters();
+  if (swept.length > 0) log(`removed what killed real clusters left: ${swept.join(", ")}`);
   dir = mkdtempSync(join(tmpdir(), "kubeherd-real-e2e-"));
   const started = Date.now();
   cluster = await RealCluster.start({ workers: 1, dir, say: log });
