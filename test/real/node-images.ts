@@ -11,7 +11,7 @@ import { runOrThrow } from "../debian/process";
 import { ensureEtcdRelease } from "../toolchain/etcd-release";
 import { recordBuild, testCache, withBuildLock } from "../toolchain/go-build";
 import { ensureKubernetes, KUBERNETES_VERSION } from "../toolchain/kubernetes";
-import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { ensureKubernetesNode, ensureStampedControlPlane, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
 import { writeImageArchive, type ImageSpec } from "./oci-image";
 
 /** The registry part of every image name on the real nodes; nothing listens there, nothing is ever pulled. */
@@ -71,7 +71,9 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
     const started = Date.now();
     mkdirSync(dir, { recursive: true });
     await ensurePauseBinary(pauseBinary);
-    const [control, etcd] = await Promise.all([ensureKubernetes(nodeBins.source), ensureEtcdRelease()]);
+    // the release's own control plane, or the same source stamped with the version asked for
+    const control = version === nodeBins.source ? await ensureKubernetes(nodeBins.source) : await ensureStampedControlPlane(version, nodeBins.source);
+    const etcd = await ensureEtcdRelease();
     const binaryOf = (image: string): string => {
       const component = image.slice(IMAGE_REPOSITORY.length + 1).split(":")[0];
       switch (component) {

@@ -265,6 +265,30 @@ exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
     this.service("kubelet", "/usr/local/lib/kubeherd/kubelet-service");
   }
 
+  /** Puts a host file into the node (a new kubeadm or kubelet, as a package's install would). */
+  async installFile(from: string, to: string): Promise<void> {
+    this.root.verify();
+    // copy beside it, then rename: a running program's file is replaced, never written into
+    await runOrThrow("cp", ["--reflink=auto", from, this.root.path(`${to}.kubeherd-new`)]);
+    await this.shOrThrow(`mv -f '${to}.kubeherd-new' '${to}'`);
+  }
+
+  /** Imports an image archive from the host into the node's containerd. */
+  async importImage(archive: string): Promise<void> {
+    const inNode = "/var/tmp/kubeherd-image.tar";
+    await runOrThrow("cp", ["--reflink=auto", archive, this.root.path(inNode)]);
+    try {
+      await this.shOrThrow(`ctr -n k8s.io images import '${inNode}'`);
+    } finally {
+      this.root.remove(inNode);
+    }
+  }
+
+  /** `systemctl restart kubelet` as the node's kubelet service sees it: the kubelet exits and is started again. */
+  async restartKubelet(): Promise<void> {
+    await this.shOrThrow('for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = kubelet ] && kill "${p#/proc/}"; done; true');
+  }
+
   /** The tail of a log the node keeps in /var/log. */
   log(name: string, lines = 60): string {
     try {

@@ -15,6 +15,9 @@ import { ensureKubernetes, KUBERNETES_VERSION, kubernetesRoot, versionLdflags } 
 
 export const NODE_COMMANDS = ["kubelet", "kubeadm", "kube-proxy", "kubectl"] as const;
 export type NodeCommand = (typeof NODE_COMMANDS)[number];
+/** The control plane's commands, for a stamped build (the release's own build is kubernetes.ts's). */
+export const CONTROL_PLANE_COMMANDS = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+type Command = NodeCommand | (typeof CONTROL_PLANE_COMMANDS)[number];
 
 export interface KubernetesNodeBinaries {
   bin: string;
@@ -30,18 +33,18 @@ export function kubernetesNodeRoot(version = KUBERNETES_VERSION, source = KUBERN
   return join(cache, version === source ? `kubernetes-node-${version}` : `kubernetes-node-${version}-from-${source}`);
 }
 
-function pathsIn(bin: string): Record<NodeCommand, string> {
-  return Object.fromEntries(NODE_COMMANDS.map((c) => [c, join(bin, c)])) as Record<NodeCommand, string>;
+function pathsIn<C extends Command>(bin: string, commands: readonly C[]): Record<C, string> {
+  return Object.fromEntries(commands.map((c) => [c, join(bin, c)])) as Record<C, string>;
 }
 
 /** The version every command reports, or undefined unless all report the same one. */
-async function installedVersion(bin: string): Promise<string | undefined> {
-  const paths = pathsIn(bin);
+async function installedVersion(bin: string, commands: readonly Command[]): Promise<string | undefined> {
+  const paths = pathsIn(bin, commands);
   const reported = await Promise.all(
-    NODE_COMMANDS.map(async (c) => {
-      if (c === "kubeadm") return outputOf(paths.kubeadm, ["version", "-o", "short"]);
+    commands.map(async (c) => {
+      if (c === "kubeadm") return outputOf(paths[c], ["version", "-o", "short"]);
       if (c === "kubectl") {
-        const out = await outputOf(paths.kubectl, ["version", "--client", "-o", "json"]);
+        const out = await outputOf(paths[c], ["version", "--client", "-o", "json"]);
         try {
           return out === undefined ? undefined : (JSON.parse(out) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
         } catch {
@@ -60,22 +63,43 @@ async function installedVersion(bin: string): Promise<string | undefined> {
  */
 export async function ensureKubernetesNode(version = KUBERNETES_VERSION, source = KUBERNETES_VERSION): Promise<KubernetesNodeBinaries> {
   const root = kubernetesNodeRoot(version, source);
+  const built = await ensureStamped(root, NODE_COMMANDS, version, source, "Kubernetes node programs");
+  return { bin: join(root, "bin"), version, source, paths: pathsIn(join(root, "bin"), NODE_COMMANDS), buildSeconds: built };
+}
+
+export interface StampedControlPlane {
+  version: string;
+  source: string;
+  paths: Record<(typeof CONTROL_PLANE_COMMANDS)[number], string>;
+  buildSeconds?: number;
+}
+
+/**
+ * The control plane's commands of `source` stamped as `version` (for a patch bump over real kubeadm: the static
+ * pods' images of the "new" release). Links only: every package is in the build cache after the release's build.
+ */
+export async function ensureStampedControlPlane(version: string, source = KUBERNETES_VERSION): Promise<StampedControlPlane> {
+  if (version === source) throw new Error(`the control plane of ${source} itself is kubernetes.ts's build, not a stamped one`);
+  const root = join(testCache(), `kubernetes-${version}-from-${source}`);
+  const buildSeconds = await ensureStamped(root, CONTROL_PLANE_COMMANDS, version, source, "Kubernetes control plane (stamped)");
+  return { version, source, paths: pathsIn(join(root, "bin"), CONTROL_PLANE_COMMANDS), buildSeconds };
+}
+
+/** Builds `commands` of `source` stamped `version` into `<root>/bin` when missing; the seconds it took, if it built. */
+async function ensureStamped(root: string, commands: readonly Command[], version: string, source: string, what: string): Promise<number | undefined> {
   const bin = join(root, "bin");
-  const cached = async () => ((await installedVersion(bin)) === version ? { bin, version, source, paths: pathsIn(bin) } : undefined);
-  const found = await cached();
-  if (found) return found;
+  if ((await installedVersion(bin, commands)) === version) return undefined;
   await ensureKubernetes(source);
   const src = join(kubernetesRoot(source), "src");
   if (!existsSync(join(src, "go.mod"))) throw new Error(`the control plane's build left no wrapper module in ${src}`);
   return withBuildLock(root, async () => {
-    const built = await cached();
-    if (built) return built;
+    if ((await installedVersion(bin, commands)) === version) return undefined;
     const started = Date.now();
     const staging = join(root, `bin.${process.pid}`);
     mkdirSync(staging, { recursive: true });
     // The wrapper module is the control plane's; only one `go build` may write its go.sum at a time.
     await withBuildLock(join(kubernetesRoot(source), "src-lock"), () =>
-      runGo(`Kubernetes node programs ${version} (source ${source})`, src, [
+      runGo(`${what} ${version} (source ${source})`, src, [
         "build",
         "-mod=mod",
         "-trimpath",
@@ -83,16 +107,16 @@ export async function ensureKubernetesNode(version = KUBERNETES_VERSION, source 
         versionLdflags(version),
         "-o",
         staging,
-        ...NODE_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`),
+        ...commands.map((c) => `k8s.io/kubernetes/cmd/${c}`),
       ], { CGO_ENABLED: "0" }),
     );
-    publish(staging, root, NODE_COMMANDS);
-    const got = await installedVersion(bin);
-    if (got !== version) throw new Error(`the node programs built in ${bin} report ${got ?? "(none, or not all the same)"}, not ${version}`);
+    publish(staging, root, commands);
+    const got = await installedVersion(bin, commands);
+    if (got !== version) throw new Error(`the programs built in ${bin} report ${got ?? "(none, or not all the same)"}, not ${version}`);
     const buildSeconds = Math.round((Date.now() - started) / 1000);
     recordBuild(root, version, buildSeconds);
     writeFileSync(join(root, "source"), `${source}\n`);
-    return { bin, version, source, paths: pathsIn(bin), buildSeconds };
+    return buildSeconds;
   });
 }
 
