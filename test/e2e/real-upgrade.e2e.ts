@@ -18,11 +18,12 @@ import { ensureKubernetesNode } from "../toolchain/kubernetes-node";
 import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "../real/node-images";
 import { RealCluster } from "../real/real-cluster";
 import type { RealNode } from "../real/real-node";
+import { STAMPED_VERSION } from "../real/real-toolchain";
 import { sweepAbandonedRealClusters } from "../real/sweep";
 import { eventually } from "./cluster/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const TO = "v1.34.3";
+const TO = STAMPED_VERSION;
 /**
  * kubeadm 1.34's upgrade preflight checks CoreDNS's migration even when its addon is disabled (the clusters skip
  * `addon/coredns`: no CoreDNS image is built here), and fails reading the version of a CoreDNS that is not there
