@@ -1,16 +1,18 @@
 /**
- * `npm run toolchain [-- --only pulumi|cluster]`: builds (or finds cached) everything the test tiers build for
+ * `npm run toolchain [-- --only pulumi|cluster|real]`: builds (or finds cached) everything the test tiers build for
  * themselves, and says what it built and how long it took. The tiers' global setups do the same on their own; this
  * is for filling a cache ahead. `--only pulumi` builds the Pulumi CLI alone (what test:engine needs), `--only
  * cluster` the control plane's programs alone (what test:e2e needs besides it), so CI can build the one before the
- * engine suite and the other beside it.
+ * engine suite and the other beside it. `--only real` the real nodes' programs and images (test/real/; after the
+ * control plane's build, whose caches it shares).
  */
 import { parseArgs } from "node:util";
 import { testCache } from "./go-build";
+import { ensureRealToolchain } from "../real/real-toolchain";
 import { ensurePulumiCli } from "./pulumi-cli";
 import { ensureClusterToolchain, ensureToolchain, type Built } from "./toolchain";
 
-const USAGE = "usage: npm run toolchain [-- --only pulumi|cluster]";
+const USAGE = "usage: npm run toolchain [-- --only pulumi|cluster|real]";
 const started = Date.now();
 
 function report(built: Built[]): void {
@@ -25,7 +27,11 @@ async function build(only: string | undefined): Promise<Record<string, unknown>>
     return { pulumiRoot: cli.root, pulumiVersion: cli.version };
   }
   if (only === "cluster") return { ...(await ensureClusterToolchain(report)) };
-  if (only !== undefined) throw new Error(`--only: ${JSON.stringify(only)} is not pulumi or cluster\n${USAGE}`);
+  if (only === "real") {
+    const real = await ensureRealToolchain(report); // test/real: the real nodes' programs and images
+    return { nodePrograms: real.binaries.bin, images: real.images.dir };
+  }
+  if (only !== undefined) throw new Error(`--only: ${JSON.stringify(only)} is not pulumi, cluster or real\n${USAGE}`);
   return { ...(await ensureToolchain(report)) };
 }
 

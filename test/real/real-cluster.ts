@@ -1,0 +1,206 @@
+/**
+ * A real kubeadm cluster on this machine: one control-plane node (`kubeadm init`: the control plane as static pods
+ * run by its kubelet, images made here) and N workers (`kubeadm join` with a bootstrap token and the CA's public key
+ * hash), each a RealNode on the cluster's own network. `stop()` takes everything down and says what, if anything,
+ * was left behind.
+ */
+import { X509Certificate, createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { KUBERNETES_VERSION } from "../toolchain/kubernetes";
+import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNodeNetwork, leftoverNetworks, type ClusterNetwork, type NodeNetwork } from "./network";
+import { ensureHostPackages } from "./host-packages";
+import { initConfiguration, joinConfiguration } from "./node-config";
+import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
+import { RealNode } from "./real-node";
+
+export interface RealClusterOptions {
+  workers: number;
+  /** Where the admin kubeconfig and the nodes' boot logs go on the host. */
+  dir: string;
+  version?: string;
+  /** Progress lines. */
+  say?: (line: string) => void;
+}
+
+/** A bootstrap token as kubeadm wants one: `[a-z0-9]{6}.[a-z0-9]{16}`. */
+export function bootstrapToken(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const pick = (n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
+  return `${pick(6)}.${pick(16)}`;
+}
+
+/** `sha256:<hex>` of the CA certificate's SubjectPublicKeyInfo: kubeadm's `--discovery-token-ca-cert-hash`. */
+export function caCertHash(caPem: string): string {
+  const spki = new X509Certificate(caPem).publicKey.export({ type: "spki", format: "der" });
+  return `sha256:${createHash("sha256").update(spki).digest("hex")}`;
+}
+
+const CGROUP_V1 = "/sys/fs/cgroup";
+
+export class RealCluster {
+  readonly nodes: RealNode[] = [];
+  private readonly networks: NodeNetwork[] = [];
+  private network?: ClusterNetwork;
+  private stopped = false;
+  /** Nodes being started: a stop waits for them (each takes itself down once it sees the stop). */
+  private readonly starting: Promise<RealNode>[] = [];
+  readonly id = process.pid.toString(36);
+  /** Seconds each phase took: builds, control plane, workers. */
+  readonly timings: Record<string, number> = {};
+
+  private constructor(readonly options: RealClusterOptions) {}
+
+  get kubeconfig(): string {
+    return join(this.options.dir, "admin.conf");
+  }
+
+  get controlPlane(): RealNode {
+    const cp = this.nodes[0];
+    if (cp === undefined) throw new Error("the cluster has no control-plane node");
+    return cp;
+  }
+
+  /** A cluster not started yet: `start()` it; `stop()` may be called at any time, also while it starts. */
+  static create(options: RealClusterOptions): RealCluster {
+    return new RealCluster(options);
+  }
+
+  static async start(options: RealClusterOptions): Promise<RealCluster> {
+    const cluster = RealCluster.create(options);
+    await cluster.start();
+    return cluster;
+  }
+
+  /** Boots every node; on a failure stops what was started and throws. */
+  async start(): Promise<void> {
+    try {
+      await this.boot();
+    } catch (e) {
+      await this.stop().catch((err: unknown) => this.say(`stopping after a failed start: ${String(err)}`));
+      throw e;
+    }
+  }
+
+  private say(line: string): void {
+    this.options.say?.(line);
+  }
+
+  private async timed<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    const r = await f();
+    this.timings[what] = Math.round((Date.now() - t) / 100) / 10;
+    this.say(`${what}: ${this.timings[what]} s`);
+    return r;
+  }
+
+  private async boot(): Promise<void> {
+    const version = this.options.version ?? KUBERNETES_VERSION;
+    mkdirSync(this.options.dir, { recursive: true });
+    ensureHostPackages();
+    const binaries = await this.timed("node programs", () => ensureKubernetesNode(version));
+    const images = await this.timed("images", () => ensureNodeImages(version, binaries));
+    if (this.stopped) throw new Error("the real cluster was stopped while it started");
+    const network = await createClusterNetwork(this.id);
+    if (this.stopped) {
+      await deleteClusterNetwork(network);
+      throw new Error("the real cluster was stopped while it started");
+    }
+    this.network = network;
+    const token = bootstrapToken();
+    const cp = await this.timed("control-plane node booted", () => this.startNode("cp-1", 1, binaries, images, Object.keys(images.archives)));
+    cp.root.write(
+      "/etc/kubeherd/kubeadm.yaml",
+      initConfiguration({ name: cp.name, address: cp.address, cgroupRoot: this.cgroupRoot(cp.name), version, imageRepository: IMAGE_REPOSITORY, token }),
+      0o600,
+    );
+    await this.timed("kubeadm init", async () => {
+      const r = await cp.sh("kubeadm init --config /etc/kubeherd/kubeadm.yaml >/var/log/kubeadm-init.log 2>&1", 600_000);
+      if (r.code !== 0) throw new Error(`kubeadm init failed on ${cp.name} (exit ${r.code}):\n${cp.log("kubeadm-init", 40)}\n--- kubelet:\n${cp.log("kubelet", 30)}`);
+    });
+    writeFileSync(this.kubeconfig, cp.root.read("/etc/kubernetes/admin.conf"), { mode: 0o600 });
+    const hash = caCertHash(cp.root.read("/etc/kubernetes/pki/ca.crt"));
+    const workerImages = Object.keys(images.archives).filter((n) => /\/(pause|kube-proxy|stubborn):/.test(n));
+    await this.timed(`${this.options.workers} worker(s) joined`, () =>
+      Promise.all(
+        Array.from({ length: this.options.workers }, async (_, i) => {
+          const w = await this.startNode(`worker-${i + 1}`, i + 2, binaries, images, workerImages);
+          w.root.write(
+            "/etc/kubeherd/kubeadm.yaml",
+            joinConfiguration({ name: w.name, address: w.address, cgroupRoot: this.cgroupRoot(w.name), apiServer: `${cp.address}:6443`, token, caCertHash: hash }),
+            0o600,
+          );
+          const r = await w.sh("kubeadm join --config /etc/kubeherd/kubeadm.yaml >/var/log/kubeadm-join.log 2>&1", 600_000);
+          if (r.code !== 0) throw new Error(`kubeadm join failed on ${w.name} (exit ${r.code}):\n${w.log("kubeadm-join", 40)}\n--- kubelet:\n${w.log("kubelet", 30)}`);
+        }),
+      ),
+    );
+  }
+
+  private cgroupRoot(name: string): string {
+    return `/khr${this.id}-${name}`;
+  }
+
+  private startNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[]): Promise<RealNode> {
+    const starting = this.bootNode(name, index, binaries, images, imageNames);
+    this.starting.push(starting);
+    return starting;
+  }
+
+  /** A node and its network; whatever is made after a stop began is taken down again here. */
+  private async bootNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[]): Promise<RealNode> {
+    const stoppedWhileStarting = new Error("the real cluster was stopped while it started");
+    if (this.network === undefined || this.stopped) throw stoppedWhileStarting;
+    const network = await createNodeNetwork(this.network, name, index);
+    if (this.stopped) {
+      await deleteNodeNetwork(network);
+      throw stoppedWhileStarting;
+    }
+    this.networks.push(network);
+    const node = await RealNode.start({ name, index, network, binaries, images, imageNames, cgroupRoot: this.cgroupRoot(name), logDir: this.options.dir });
+    if (this.stopped) {
+      await node.stop();
+      throw stoppedWhileStarting;
+    }
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** What of this cluster is still on the machine: namespaces, host interfaces, cgroups, node processes. */
+  async leftovers(): Promise<string[]> {
+    const left = await leftoverNetworks(this.id);
+    for (const c of readdirSync(CGROUP_V1)) {
+      try {
+        for (const d of readdirSync(join(CGROUP_V1, c))) if (d.startsWith(`khr${this.id}-`)) left.push(join(CGROUP_V1, c, d));
+      } catch {
+        /* not a directory */
+      }
+    }
+    const roots = this.nodes.map((n) => n.root.dir);
+    for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        const root = readlinkSync(`/proc/${p}/root`);
+        if (roots.some((r) => root.startsWith(r))) left.push(`process ${p} (root ${root})`);
+      } catch {
+        /* gone */
+      }
+    }
+    const mounts = readFileSync("/proc/self/mounts", "utf8");
+    for (const r of roots) if (mounts.includes(r)) left.push(`mounts under ${r}`);
+    return left;
+  }
+
+  /** Stops every node and the network; throws naming whatever is still there afterwards. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled(this.starting);
+    const errors: string[] = [];
+    for (const n of [...this.nodes].reverse()) await n.stop().catch((e: unknown) => errors.push(String(e)));
+    for (const n of this.networks) await deleteNodeNetwork(n);
+    if (this.network) await deleteClusterNetwork(this.network);
+    const left = await this.leftovers();
+    if (errors.length > 0 || left.length > 0) throw new Error(`the real cluster left: ${[...errors, ...left].join("; ")}`);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * A real Kubernetes node on this machine: a node root of the Debian harness (NodeRoot: created and verified by the
+ * harness, never the host's /) run as its own little machine: its own pid, mount and UTS namespaces and the network
+ * namespace network.ts made for it, with the static pause program as its pid 1, its own containerd (config, root,
+ * state and socket inside the node; root and state on the node's own tmpfs, since containerd's overlayfs snapshotter
+ * cannot sit on the root's overlay), and a real kubelet under the cgroupfs driver in its own cgroup root.
+ *
+ * Stopping is pulling the plug: pid 1 dies (it also dies with the test process, `setpriv --pdeathsig KILL` and
+ * `unshare --kill-child`), the kernel kills everything in the node's pid namespace, containers included (theirs are
+ * nested in it), and the node's mounts go with its mount namespace. What outlives them is removed here: the node's
+ * cgroups, its network namespace, the root.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { NodeRoot } from "../debian/node-root";
+import { run, runOrThrow, type Outcome } from "../debian/process";
+import type { KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import type { NodeNetwork } from "./network";
+import { cniConfig, containerdConfig, kubeletService } from "./node-config";
+import type { NodeImages } from "./node-images";
+
+const NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const CGROUP_V1 = "/sys/fs/cgroup";
+
+/** Host programs a node gets, from Debian's packages on the host (same release as the root). */
+const HOST_PROGRAMS: readonly [string, string][] = [
+  ["/usr/bin/containerd", "/usr/bin/containerd"],
+  ["/usr/bin/containerd-shim-runc-v2", "/usr/bin/containerd-shim-runc-v2"],
+  ["/usr/bin/ctr", "/usr/bin/ctr"],
+  ["/usr/sbin/runc", "/usr/sbin/runc"],
+];
+
+/**
+ * The kernel settings the kubelet insists on (container_manager_linux.go `setupKernelTunables`), shown to the node
+ * by files bound over its /proc/sys entries: with `protectKernelDefaults: true` the kubelet then only checks them
+ * and never writes the host's (a kubelet would set kernel.panic and friends on the whole machine).
+ */
+const KERNEL_TUNABLES: Record<string, string> = {
+  "vm/overcommit_memory": "1",
+  "vm/panic_on_oom": "0",
+  "kernel/panic": "10",
+  "kernel/panic_on_oops": "1",
+  "kernel/keys/root_maxkeys": "1000000",
+  "kernel/keys/root_maxbytes": "25000000",
+};
+
+export interface RealNodeOptions {
+  name: string;
+  /** Pod range index (10.244.<index>.0/24). */
+  index: number;
+  network: NodeNetwork;
+  binaries: KubernetesNodeBinaries;
+  images: NodeImages;
+  /** The images to import into this node's containerd. */
+  imageNames: readonly string[];
+  /** The kubelet's cgroup root (`/khr<id>-<name>`), made under each v1 controller. */
+  cgroupRoot: string;
+  /** Where the node's host-side log goes. */
+  logDir: string;
+}
+
+function cgroupControllers(): string[] {
+  return readdirSync(CGROUP_V1).filter((d) => {
+    try {
+      return readdirSync(join(CGROUP_V1, d)).includes("cgroup.procs");
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Removes a cgroup tree deepest first (rmdir of an empty cgroup); names what could not go. */
+function removeCgroupTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const left: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) left.push(...removeCgroupTree(join(dir, e.name)));
+  try {
+    rmdirSync(dir);
+  } catch {
+    left.push(dir);
+  }
+  return left;
+}
+
+export class RealNode {
+  private pid1?: number;
+  private readonly services: ChildProcess[] = [];
+  private stopped = false;
+
+  private constructor(
+    readonly options: RealNodeOptions,
+    readonly root: NodeRoot,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get address(): string {
+    return this.options.network.address;
+  }
+
+  /** Makes the root, installs the node's programs and configuration, boots it, starts containerd and imports images. */
+  static async start(options: RealNodeOptions): Promise<RealNode> {
+    const root = await NodeRoot.create();
+    const node = new RealNode(options, root);
+    try {
+      await node.install();
+      node.makeCgroups();
+      await node.boot();
+      await node.startContainerd();
+      await node.importImages();
+      node.startKubelet();
+      return node;
+    } catch (e) {
+      await node.stop();
+      throw e;
+    }
+  }
+
+  private async install(): Promise<void> {
+    const { root, options } = this;
+    root.verify();
+    const copy = async (from: string, to: string) => {
+      mkdirSync(join(root.path(to), ".."), { recursive: true });
+      await runOrThrow("cp", ["--reflink=auto", from, root.path(to)]);
+    };
+    for (const c of ["kubelet", "kubeadm", "kubectl"] as const) await copy(options.binaries.paths[c], `/usr/bin/${c}`);
+    for (const [from, to] of HOST_PROGRAMS) await copy(from, to);
+    mkdirSync(root.path("/opt/cni/bin"), { recursive: true });
+    for (const plugin of ["bridge", "host-local", "loopback"]) await copy(`/usr/lib/cni/${plugin}`, `/opt/cni/bin/${plugin}`);
+    await copy(options.images.pauseBinary, "/usr/local/lib/kubeherd/pause");
+    root.write("/etc/containerd/config.toml", containerdConfig(options.images.pause));
+    root.write("/etc/cni/net.d/10-kubeherd.conflist", cniConfig(options.index));
+    root.write("/usr/local/lib/kubeherd/kubelet-service", kubeletService(), 0o755);
+    root.write("/etc/hosts", `127.0.0.1 localhost\n${options.network.address} ${options.name}\n`);
+    root.write("/etc/resolv.conf", "search kubeherd.test\n");
+    root.write("/etc/hostname", `${options.name}\n`);
+    for (const [path, value] of Object.entries(KERNEL_TUNABLES)) root.write(`/usr/local/lib/kubeherd/sysctl/${path}`, `${value}\n`);
+    for (const d of ["/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet", "/var/lib/kubeherd-images", "/var/log"]) {
+      mkdirSync(root.path(d), { recursive: true });
+    }
+  }
+
+  private makeCgroups(): void {
+    for (const c of cgroupControllers()) {
+      const dir = join(CGROUP_V1, c, this.options.cgroupRoot);
+      mkdirSync(dir, { recursive: true });
+      if (c.includes("cpuset")) {
+        for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(dir, f), readFileSync(join(CGROUP_V1, c, f)));
+      }
+    }
+  }
+
+  /** The node's pid 1, after the mounts a booted Debian has (host paths: this runs before the chroot). */
+  private async boot(): Promise<void> {
+    const { root, options } = this;
+    root.verify();
+    const R = realpathSync(root.dir);
+    const sysctlBinds = Object.keys(KERNEL_TUNABLES)
+      .map((p) => `mount --bind '${R}/usr/local/lib/kubeherd/sysctl/${p}' '${R}/proc/sys/${p}'`)
+      .join("\n");
+    const script = `set -e
+mount -t proc proc '${R}/proc'
+${sysctlBinds}
+mount -t sysfs sysfs '${R}/sys'
+mount --rbind /sys/fs/cgroup '${R}/sys/fs/cgroup'
+mount --rbind /dev '${R}/dev'
+mount -t tmpfs -o mode=1777 shm '${R}/dev/shm'
+mount -t devpts -o newinstance,ptmxmode=0666 devpts '${R}/dev/pts'
+mount -t tmpfs -o mode=755 run '${R}/run'
+# Ubuntu's systemd-resolved file, which kubeadm hands the kubelet when systemd-resolved is active
+mkdir -p '${R}/run/systemd/resolve'
+cp '${R}/etc/resolv.conf' '${R}/run/systemd/resolve/resolv.conf'
+mount -t tmpfs containerd '${R}/var/lib/containerd'
+mount -t tmpfs etcd '${R}/var/lib/etcd'
+mount --bind '${options.images.dir}' '${R}/var/lib/kubeherd-images'
+mount -o remount,bind,ro '${R}/var/lib/kubeherd-images'
+mount --make-rshared '${R}'
+hostname '${options.name}'
+exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
+    mkdirSync(options.logDir, { recursive: true });
+    const log = openSync(join(options.logDir, `${options.name}-boot.log`), "a");
+    const child = spawn(
+      "setpriv",
+      ["--pdeathsig", "KILL", "--", "nsenter", `--net=/run/netns/${options.network.ns}`, "--", "unshare", "--pid", "--fork", "--kill-child=SIGKILL", "--mount", "--uts", "--propagation", "private", "--", "/bin/sh", "-c", script],
+      { stdio: ["ignore", log, log] },
+    );
+    closeSync(log);
+    this.services.push(child);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`node ${options.name} did not boot: see ${join(options.logDir, `${options.name}-boot.log`)}`);
+      const pid = child.pid === undefined ? undefined : this.childOf(child.pid);
+      if (pid !== undefined && this.rootOf(pid) === R) {
+        this.pid1 = pid;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`node ${options.name} did not boot within 20 s`);
+  }
+
+  private childOf(pid: number): number | undefined {
+    try {
+      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+      return kids.length > 0 ? Number(kids[0]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private rootOf(pid: number): string | undefined {
+    try {
+      return readlinkSync(`/proc/${pid}/root`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private enterArgs(): string[] {
+    if (this.pid1 === undefined || this.stopped) throw new Error(`node ${this.name} is not running`);
+    this.root.verify();
+    return ["-t", String(this.pid1), "--mount", "--net", "--pid", "--uts", "--root", "--wd", "--", "/usr/bin/env", "-i", `PATH=${NODE_PATH}`, "HOME=/root", "LANG=C.UTF-8"];
+  }
+
+  /** Runs `command` with bash in the node (its namespaces, its root), as a root shell on the node would. */
+  async sh(command: string, timeoutMs = 300_000): Promise<Outcome> {
+    return run("nsenter", [...this.enterArgs(), "/bin/bash", "-c", command], { timeoutMs });
+  }
+
+  async shOrThrow(command: string, timeoutMs = 300_000): Promise<Outcome> {
+    const r = await this.sh(command, timeoutMs);
+    if (r.code !== 0) throw new Error(`on node ${this.name}, \`${command}\` exited ${r.code}\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    return r;
+  }
+
+  /** A long-running program of the node (its log in the node's /var/log/<name>.log); it dies with the node. */
+  private service(name: string, command: string): void {
+    const child = spawn("nsenter", [...this.enterArgs(), "/bin/sh", "-c", `exec >>/var/log/${name}.log 2>&1; exec ${command}`], { stdio: "ignore" });
+    this.services.push(child);
+  }
+
+  private async startContainerd(): Promise<void> {
+    this.service("containerd", "/usr/bin/containerd --config /etc/containerd/config.toml");
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await this.sh("ctr --address /run/containerd/containerd.sock version");
+      if (r.code === 0) return;
+      if (Date.now() > deadline) throw new Error(`containerd on node ${this.name} did not answer within 30 s: ${r.stderr}\n${this.log("containerd")}`);
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  }
+
+  private async importImages(): Promise<void> {
+    for (const name of this.options.imageNames) {
+      const archive = this.options.images.archives[name];
+      if (archive === undefined) throw new Error(`no archive for image ${name}`);
+      await this.shOrThrow(`ctr -n k8s.io images import --no-unpack=false '/var/lib/kubeherd-images/${archive.split("/").pop()}'`);
+    }
+  }
+
+  private startKubelet(): void {
+    this.service("kubelet", "/usr/local/lib/kubeherd/kubelet-service");
+  }
+
+  /** Puts a host file into the node (a new kubeadm or kubelet, as a package's install would). */
+  async installFile(from: string, to: string): Promise<void> {
+    this.root.verify();
+    // copy beside it, then rename: a running program's file is replaced, never written into
+    await runOrThrow("cp", ["--reflink=auto", from, this.root.path(`${to}.kubeherd-new`)]);
+    await this.shOrThrow(`mv -f '${to}.kubeherd-new' '${to}'`);
+  }
+
+  /** Imports an image archive from the host into the node's containerd. */
+  async importImage(archive: string): Promise<void> {
+    const inNode = "/var/tmp/kubeherd-image.tar";
+    await runOrThrow("cp", ["--reflink=auto", archive, this.root.path(inNode)]);
+    try {
+      await this.shOrThrow(`ctr -n k8s.io images import '${inNode}'`);
+    } finally {
+      this.root.remove(inNode);
+    }
+  }
+
+  /** `systemctl restart kubelet` as the node's kubelet service sees it: the kubelet exits and is started again. */
+  async restartKubelet(): Promise<void> {
+    await this.shOrThrow('for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = kubelet ] && kill "${p#/proc/}"; done; true');
+  }
+
+  /** The tail of a log the node keeps in /var/log. */
+  log(name: string, lines = 60): string {
+    try {
+      return readFileSync(this.root.path(`/var/log/${name}.log`), "utf8").split("\n").slice(-lines).join("\n");
+    } catch {
+      return "";
+    }
+  }
+
+  /** Image names in the node's containerd (CRI namespace). */
+  async images(): Promise<string[]> {
+    const r = await this.shOrThrow("ctr -n k8s.io images list -q");
+    return r.stdout.split("\n").filter((l) => l && !l.startsWith("sha256:"));
+  }
+
+  /** Kills the node's pid 1 (so every process of the node), then removes its cgroups and root. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.pid1 !== undefined) {
+      try {
+        process.kill(this.pid1, "SIGKILL");
+      } catch {
+        /* gone already */
+      }
+    }
+    for (const s of this.services) if (s.exitCode === null && s.signalCode === null) s.kill("SIGKILL");
+    const deadline = Date.now() + 20_000;
+    while (this.pid1 !== undefined && existsSync(`/proc/${this.pid1}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    let left: string[] = [];
+    while (Date.now() < deadline) {
+      left = cgroupControllers().flatMap((c) => removeCgroupTree(join(CGROUP_V1, c, this.options.cgroupRoot)));
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await this.root.destroy();
+    if (left.length > 0) throw new Error(`node ${this.name}: cgroups left after its processes died: ${left.slice(0, 5).join(", ")}`);
+  }
+}
+

@@ -1,0 +1,39 @@
+/**
+ * Everything a real cluster needs built or installed, in order: Debian's containerd, runc and CNI plugins and gcc
+ * on the host, the node programs (after the control plane's build, sharing its caches), etcd 3.6.5, and the images,
+ * for the release and for the patch version the upgrade scenario stamps on it.
+ * `npm run toolchain -- --only real` calls it to fill the cache ahead; a real cluster builds what it needs of it on
+ * first use.
+ */
+import type { Built } from "../toolchain/toolchain";
+import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { ensureEtcdRelease } from "../toolchain/etcd-release";
+import { ensureHostPackages } from "./host-packages";
+import { ensureNodeImages, type NodeImages } from "./node-images";
+
+/** The patch version the upgrade scenario stamps on the release's source (real-upgrade.e2e.ts). */
+export const STAMPED_VERSION = "v1.34.3";
+
+export interface RealToolchain {
+  binaries: KubernetesNodeBinaries;
+  images: NodeImages;
+  stamped: KubernetesNodeBinaries;
+  stampedImages: NodeImages;
+}
+
+export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => {}): Promise<RealToolchain> {
+  ensureHostPackages();
+  const [binaries, etcd] = await Promise.all([ensureKubernetesNode(), ensureEtcdRelease()]);
+  const images = await ensureNodeImages(binaries.version, binaries);
+  const stamped = await ensureKubernetesNode(STAMPED_VERSION, binaries.version);
+  const stampedImages = await ensureNodeImages(STAMPED_VERSION, stamped);
+  const built: Built[] = [];
+  if (binaries.buildSeconds !== undefined) built.push({ tool: `kubelet, kubeadm, kube-proxy ${binaries.version}`, seconds: binaries.buildSeconds });
+  if (etcd.buildSeconds !== undefined) built.push({ tool: `etcd ${etcd.version}`, seconds: etcd.buildSeconds });
+  if (images.buildSeconds !== undefined) built.push({ tool: `node images ${binaries.version}`, seconds: images.buildSeconds });
+  if (stamped.buildSeconds !== undefined) built.push({ tool: `node programs ${STAMPED_VERSION} (stamped)`, seconds: stamped.buildSeconds });
+  if (stampedImages.buildSeconds !== undefined) built.push({ tool: `control plane and images ${STAMPED_VERSION} (stamped)`, seconds: stampedImages.buildSeconds });
+  onBuilt(built);
+  return { binaries, images, stamped, stampedImages };
+}
+
