@@ -9,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientFromKubeconfig } from "../../components/kube/apiClient";
+import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
 import { IMAGE_REPOSITORY, STUBBORN_IMAGE } from "../real/node-images";
 import { RealCluster } from "../real/real-cluster";
 import { sweepAbandonedRealClusters } from "../real/sweep";
-import { eventually } from "./cluster/eventually";
+import { eventually } from "../support/control-plane/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const PAUSE = `${IMAGE_REPOSITORY}/pause:3.10.1`;

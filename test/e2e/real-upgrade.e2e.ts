@@ -20,7 +20,7 @@ import { RealCluster } from "../real/real-cluster";
 import type { RealNode } from "../real/real-node";
 import { STAMPED_VERSION } from "../real/real-toolchain";
 import { sweepAbandonedRealClusters } from "../real/sweep";
-import { eventually } from "./cluster/eventually";
+import { eventually } from "../support/control-plane/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const TO = STAMPED_VERSION;

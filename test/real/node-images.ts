@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { runOrThrow } from "../debian/process";
+import { runOrThrow } from "../support/node-root/process";
 import { ensureEtcdRelease } from "../toolchain/etcd-release";
 import { recordBuild, testCache, withBuildLock } from "../toolchain/go-build";
 import { ensureKubernetes, KUBERNETES_VERSION } from "../toolchain/kubernetes";

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { runOrThrow } from "../debian/process";
+import { runOrThrow } from "../support/node-root/process";
 
 export interface ImageFile {
   /** Host path of the file to put in the image. */
