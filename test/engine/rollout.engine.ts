@@ -114,7 +114,7 @@ const scenarios: Scenario[] = [
   {
     name: "two batched pools removed and shrunk around an unchanged pets pool",
     stack: "batched-removed",
-    configs: [cluster({ workers: 5, batch: 4, rollout: { maxUnavailable: 2 } }), cluster({ workers: 2, rollout: { maxUnavailable: 2 } })],
+    configs: [cluster({ workers: 5, batch: 4, rollout: { maxUnavailable: 2 } }), cluster({ workers: 3, rollout: { maxUnavailable: 2 } })],
   },
 ];
 

@@ -22,6 +22,8 @@ import { osImageOf, startKubeletAgent, statusOf, type KubeletAgent } from "../ss
 import { makeClientKey, startSshNode, type ClientKey, type SshNode } from "../ssh-nodes/ssh-node";
 import { LocalStack } from "../local-stack/local-stack";
 import type { UpReport } from "../local-stack/up";
+import { REPO_DIR } from "../fixtures/stackfiles";
+import { createFromManifest, kubeconfigFor, serviceAccountToken } from "./live-world";
 import { ApiRecorder } from "./recorder";
 import { stackFile, type PoolSpec, type StackFile } from "./stack-config";
 import { Workloads } from "./workloads";
@@ -100,7 +102,7 @@ export class World {
         cliRoot: cli.root,
         stack: options.stack,
         tier: "e2e",
-        secrets: { "kubeherd:kubeconfig": cp.kubeconfig, "kubeherd:sshPrivateKey": world.key.privateKey },
+        secrets: { "kubeherd:kubeconfig": await world.rolloutKubeconfig(), "kubeherd:sshPrivateKey": world.key.privateKey },
         cloudUrl: world.cloudUrl,
       });
       await world.workloads.namespace();
@@ -109,6 +111,17 @@ export class World {
       await world.stop();
       throw err;
     }
+  }
+
+  /**
+   * What `pulumi up` runs with, as README advises: not the admin kubeconfig but a ServiceAccount bound to
+   * rbac/kubeherd-rollout.yaml, the least the rollout needs (the hooks ask for each right before the first cordon).
+   */
+  private async rolloutKubeconfig(): Promise<string> {
+    const kc = new KubeConfig();
+    kc.loadFromString(this.cp.kubeconfig);
+    await createFromManifest(kc, join(REPO_DIR, "rbac/kubeherd-rollout.yaml"));
+    return kubeconfigFor(this.cp.server, this.cp.caCertPem, { token: await serviceAccountToken(kc, "kube-system", "kubeherd-rollout") });
   }
 
   /** The config the stack file describes, parsed as the program parses it. */
