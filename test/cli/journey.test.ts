@@ -63,7 +63,7 @@ describe("npm run plan on a journey of several minors", () => {
 
   it("refuses, as a child process with exit 2, a journey that lacks a minor's release, naming both keys", () => {
     project.write("gap", stack("1.33.5", { journey: [pins("1.31.3")] }));
-    const run = spawnSync(process.execPath, [join(REPO_DIR, "node_modules/tsx/dist/cli.mjs"), join(REPO_DIR, "components/cli/plan.ts"), "--stack", "gap", "--base", base], { cwd: project.dir, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [join(REPO_DIR, "node_modules/tsx/dist/cli.mjs"), join(REPO_DIR, "cli/plan.ts"), "--stack", "gap", "--base", base], { cwd: project.dir, encoding: "utf8" });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/^kubeherd:versions\.kubernetes: goes from 1\.30\.2 to 1\.33\.5, skipping 1\.32: .* in kubeherd:versions\.journey/m);
