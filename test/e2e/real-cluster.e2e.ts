@@ -1,5 +1,5 @@
 /**
- * A real kubeadm cluster on this machine (test/real/): one control-plane node by `kubeadm init` (its control plane
+ * A real kubeadm cluster on this machine (test/support/real-nodes/): one control-plane node by `kubeadm init` (its control plane
  * as static pods run by its kubelet) and one worker by `kubeadm join`, real kubelets and containerd in node roots of
  * the Debian harness. Both Nodes Ready, a pod's real container Running on the worker, the project's own drain
  * evicting it and the kubelet killing the container within its grace period, and nothing left after stop.
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientFromKubeconfig } from "../../components/kube/api-client";
 import { systemClock } from "../../components/kube/clock";
 import { drainNode } from "../../components/kube/drain";
-import { IMAGE_REPOSITORY, STUBBORN_IMAGE } from "../real/node-images";
-import { RealCluster } from "../real/real-cluster";
-import { sweepAbandonedRealClusters } from "../real/sweep";
+import { IMAGE_REPOSITORY, STUBBORN_IMAGE } from "../support/real-nodes/node-images";
+import { RealCluster } from "../support/real-nodes/real-cluster";
+import { sweepAbandonedRealClusters } from "../support/real-nodes/sweep";
 import { eventually } from "../support/control-plane/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

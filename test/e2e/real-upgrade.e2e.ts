@@ -1,5 +1,5 @@
 /**
- * A patch upgrade over real kubeadm on real nodes (test/real/), by hand as kubeadm's documentation has a user do it
+ * A patch upgrade over real kubeadm on real nodes (test/support/real-nodes/), by hand as kubeadm's documentation has a user do it
  * (kubeherd's own converge scripts and packages are not yet wired to these nodes): the control-plane node gets the new
  * kubeadm, `kubeadm upgrade apply` moves its static pods to the new images and the kubelet restarts them, then each
  * node gets the new kubelet (the worker `kubeadm upgrade node` first) and reports the new version.
@@ -15,11 +15,11 @@ import { join } from "node:path";
 import { CoreV1Api, KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureKubernetesNode } from "../toolchain/kubernetes-node";
-import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "../real/node-images";
-import { RealCluster } from "../real/real-cluster";
-import type { RealNode } from "../real/real-node";
-import { STAMPED_VERSION } from "../real/real-toolchain";
-import { sweepAbandonedRealClusters } from "../real/sweep";
+import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "../support/real-nodes/node-images";
+import { RealCluster } from "../support/real-nodes/real-cluster";
+import type { RealNode } from "../support/real-nodes/real-node";
+import { STAMPED_VERSION } from "../support/real-nodes/real-toolchain";
+import { sweepAbandonedRealClusters } from "../support/real-nodes/sweep";
 import { eventually } from "../support/control-plane/eventually";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

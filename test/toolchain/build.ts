@@ -3,12 +3,12 @@
  * themselves, and says what it built and how long it took. The tiers' global setups do the same on their own; this
  * is for filling a cache ahead. `--only pulumi` builds the Pulumi CLI alone (what test:engine needs), `--only
  * cluster` the control plane's programs alone (what test:e2e needs besides it), so CI can build the one before the
- * engine suite and the other beside it. `--only real` the real nodes' programs and images (test/real/; after the
+ * engine suite and the other beside it. `--only real` the real nodes' programs and images (test/support/real-nodes/; after the
  * control plane's build, whose caches it shares).
  */
 import { parseArgs } from "node:util";
 import { testCache } from "./go-build";
-import { ensureRealToolchain } from "../real/real-toolchain";
+import { ensureRealToolchain } from "../support/real-nodes/real-toolchain";
 import { ensurePulumiCli } from "./pulumi-cli";
 import { ensureClusterToolchain, ensureToolchain, type Built } from "./toolchain";
 
@@ -28,7 +28,7 @@ async function build(only: string | undefined): Promise<Record<string, unknown>>
   }
   if (only === "cluster") return { ...(await ensureClusterToolchain(report)) };
   if (only === "real") {
-    const real = await ensureRealToolchain(report); // test/real: the real nodes' programs and images
+    const real = await ensureRealToolchain(report); // test/support/real-nodes: the real nodes' programs and images
     return { nodePrograms: real.binaries.bin, images: real.images.dir };
   }
   if (only !== undefined) throw new Error(`--only: ${JSON.stringify(only)} is not pulumi, cluster or real\n${USAGE}`);

@@ -1,5 +1,5 @@
 /**
- * The node programs of a Kubernetes release (kubelet, kubeadm, kube-proxy) for the real-node harness (test/real/),
+ * The node programs of a Kubernetes release (kubelet, kubeadm, kube-proxy) for the real-node harness (test/support/real-nodes/),
  * built from the same wrapper module, module cache and build cache as the control plane (kubernetes.ts): it first
  * makes sure the control plane is built (waiting on its lock), so most packages are in GOCACHE and this costs the
  * node commands' own packages and three links, not a second Kubernetes build.

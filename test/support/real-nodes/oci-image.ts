@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { runOrThrow } from "../support/node-root/process";
+import { runOrThrow } from "../node-root/process";
 
 export interface ImageFile {
   /** Host path of the file to put in the image. */
@@ -47,7 +47,7 @@ export function imageDocuments(spec: ImageSpec, layerDigest: string, layerSize: 
     os: "linux",
     config: { Env: ENV, ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}), ...(spec.cmd ? { Cmd: spec.cmd } : {}), WorkingDir: "/" },
     rootfs: { type: "layers", diff_ids: [`sha256:${layerDigest}`] },
-    history: [{ created_by: "kubeherd test/real/oci-image.ts" }],
+    history: [{ created_by: "kubeherd test/support/real-nodes/oci-image.ts" }],
   };
   return {
     config,

@@ -2,22 +2,22 @@
  * The images a real node imports into its containerd, under the names kubeadm itself lists for the release with the
  * tier's `imageRepository` (`kubeadm config images list`), each made here (oci-image.ts) from a binary built on this
  * machine: kube-apiserver, kube-controller-manager and kube-scheduler from the control plane's build, kube-proxy from
- * the node programs' build, etcd 3.6.5 built from the module proxy, and pause compiled from test/real/pause.c.
+ * the node programs' build, etcd 3.6.5 built from the module proxy, and pause compiled from test/support/real-nodes/pause.c.
  * CoreDNS is not built: the clusters skip kubeadm's CoreDNS addon (nothing here resolves names in pods).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { runOrThrow } from "../support/node-root/process";
-import { ensureEtcdRelease } from "../toolchain/etcd-release";
-import { recordBuild, testCache, withBuildLock } from "../toolchain/go-build";
-import { ensureKubernetes, KUBERNETES_VERSION } from "../toolchain/kubernetes";
-import { ensureKubernetesNode, ensureStampedControlPlane, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { runOrThrow } from "../node-root/process";
+import { ensureEtcdRelease } from "../../toolchain/etcd-release";
+import { recordBuild, testCache, withBuildLock } from "../../toolchain/go-build";
+import { ensureKubernetes, KUBERNETES_VERSION } from "../../toolchain/kubernetes";
+import { ensureKubernetesNode, ensureStampedControlPlane, type KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
 import { writeImageArchive, type ImageSpec } from "./oci-image";
 
 /** The registry part of every image name on the real nodes; nothing listens there, nothing is ever pulled. */
 export const IMAGE_REPOSITORY = "kubeherd.test";
 
-/** A workload image for tests: a static program that ignores SIGTERM (test/real/stubborn.c). */
+/** A workload image for tests: a static program that ignores SIGTERM (test/support/real-nodes/stubborn.c). */
 export const STUBBORN_IMAGE = `${IMAGE_REPOSITORY}/stubborn:1`;
 
 export interface NodeImages {

@@ -6,7 +6,7 @@
  * and every veth's peer with it.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { run, runOrThrow } from "../support/node-root/process";
+import { run, runOrThrow } from "../node-root/process";
 
 /** Every name this harness gives a namespace or host interface starts with it (the sweep finds them by it). */
 export const NET_PREFIX = "khr";

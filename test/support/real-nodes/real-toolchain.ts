@@ -5,9 +5,9 @@
  * `npm run toolchain -- --only real` calls it to fill the cache ahead; a real cluster builds what it needs of it on
  * first use.
  */
-import type { Built } from "../toolchain/toolchain";
-import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
-import { ensureEtcdRelease } from "../toolchain/etcd-release";
+import type { Built } from "../../toolchain/toolchain";
+import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
+import { ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { ensureHostPackages } from "./host-packages";
 import { ensureNodeImages, type NodeImages } from "./node-images";
 

@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { sweepAbandonedRoots } from "../support/node-root/root-sweep";
-import { run } from "../support/node-root/process";
+import { sweepAbandonedRoots } from "../node-root/root-sweep";
+import { run } from "../node-root/process";
 import { leftoverNetworks, NET_PREFIX } from "./network";
 
 const CGROUP_V1 = "/sys/fs/cgroup";

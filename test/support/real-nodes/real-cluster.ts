@@ -7,8 +7,8 @@
 import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KUBERNETES_VERSION } from "../toolchain/kubernetes";
-import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { KUBERNETES_VERSION } from "../../toolchain/kubernetes";
+import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
 import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNodeNetwork, leftoverNetworks, type ClusterNetwork, type NodeNetwork } from "./network";
 import { ensureHostPackages } from "./host-packages";
 import { initConfiguration, joinConfiguration } from "./node-config";

@@ -13,9 +13,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NodeRoot } from "../support/node-root/node-root";
-import { run, runOrThrow, type Outcome } from "../support/node-root/process";
-import type { KubernetesNodeBinaries } from "../toolchain/kubernetes-node";
+import { NodeRoot } from "../node-root/node-root";
+import { run, runOrThrow, type Outcome } from "../node-root/process";
+import type { KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
 import type { NodeNetwork } from "./network";
 import { cniConfig, containerdConfig, kubeletService } from "./node-config";
 import type { NodeImages } from "./node-images";

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { testCache } from "../toolchain/go-build";
+import { testCache } from "../../toolchain/go-build";
 
 /** Each file the nodes need from the host, with the Debian package that brings it. */
 export const HOST_FILES: readonly { readonly path: string; readonly pkg: string }[] = [
