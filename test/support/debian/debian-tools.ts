@@ -5,11 +5,11 @@
  *
  * Add to vitest.config.ts: `globalSetup: ["test/support/debian/debian-tools.ts"]`.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensureExtractedBaseRoot, testCacheDir } from "../node-root/base-root";
+import { ensureExtractedBaseRoot } from "../node-root/base-root";
 import { sweepAbandonedRoots } from "../node-root/root-sweep";
+import { aptInstall } from "./apt-install";
 
 /** Each command the tests run on the host, with the Debian package that brings it. */
 export const REQUIRED_TOOLS: readonly { readonly command: string; readonly pkg: string }[] = [
@@ -59,22 +59,7 @@ export function ensureDebianTools(
         `As root: apt-get update && apt-get install -y ${packages.join(" ")}`,
     );
   }
-  mkdirSync(testCacheDir(), { recursive: true });
-  const log = join(testCacheDir(), "apt-install.log");
-  const fd = openSync(log, "a");
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    // One apt at a time across test processes (CI builds the e2e toolchain beside npm test): util-linux's flock.
-    const lock = join(testCacheDir(), "apt.lock");
-    for (const args of [["update"], ["install", "-y", ...packages]]) {
-      const r = spawnSync("flock", ["-w", "900", lock, "apt-get", ...args], { stdio: ["ignore", fd, fd], env });
-      if (r.status !== 0) {
-        throw new Error(`apt-get ${args.join(" ")} failed (exit ${r.status ?? r.signal}); its output is in ${log}`);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
+  const log = aptInstall(packages);
   const still = missingTools(tools);
   if (still.length > 0) throw new Error(`installed ${packages.join(" ")} but still missing: ${still.join(", ")}; see ${log}`);
 }

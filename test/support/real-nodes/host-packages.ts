@@ -4,10 +4,8 @@
  * into each node root, which is the same Debian release), the CNI plugins (bridge, host-local, loopback), and gcc with
  * a static libc for the pause and workload programs.
  */
-import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { join } from "node:path";
-import { testCache } from "../../toolchain/go-build";
+import { existsSync } from "node:fs";
+import { aptInstall } from "../debian/apt-install";
 
 /** Each file the nodes need from the host, with the Debian package that brings it. */
 export const HOST_FILES: readonly { readonly path: string; readonly pkg: string }[] = [
@@ -31,19 +29,7 @@ export function ensureHostPackages(): void {
   const missing = missingHostPackages();
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) throw new Error(`the real nodes need ${missing.join(", ")}; as root: apt-get update && apt-get install -y ${missing.join(" ")}`);
-  mkdirSync(testCache(), { recursive: true });
-  const log = join(testCache(), "apt-install.log");
-  const fd = openSync(log, "a");
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    const lock = join(testCache(), "apt.lock");
-    for (const args of [["update"], ["install", "-y", ...missing]]) {
-      const r = spawnSync("flock", ["-w", "900", lock, "apt-get", ...args], { stdio: ["ignore", fd, fd], env });
-      if (r.status !== 0) throw new Error(`apt-get ${args.join(" ")} failed (exit ${r.status ?? r.signal}); its output is in ${log}`);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  const log = aptInstall(missing);
   const still = missingHostPackages();
   if (still.length > 0) throw new Error(`installed ${missing.join(" ")} but still missing files of: ${still.join(", ")}; see ${log}`);
 }
