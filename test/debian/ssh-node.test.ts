@@ -29,6 +29,12 @@ function pidsRunning(words: string[]): number[] {
     .map(Number);
 }
 
+/** Polls `done` every 50 ms until it holds or `ms` pass. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 describe("an SSH node (ubuntu with sudo -n, as in production)", () => {
   let node: SshNode;
   beforeAll(async () => {
@@ -88,9 +94,12 @@ describe("an SSH node (ubuntu with sudo -n, as in production)", () => {
   });
 
   it("goes down and comes back with the same host key, and what a session left running dies with its sshd", async () => {
-    const marker = ["sleep", "4321"];
-    const started = await sshRun(node, rootCommand("nohup sleep 4321 >/dev/null 2>&1 &", node.user));
+    // A number of seconds no other run on the machine uses, and a bounded wait for the background sleep to have
+    // exec'd (the session can return before it does, on a loaded machine).
+    const marker = ["sleep", String(40_000 + Math.floor(Math.random() * 50_000))];
+    const started = await sshRun(node, rootCommand(`nohup ${marker.join(" ")} >/dev/null 2>&1 &`, node.user));
     expect(started.code, started.stderr).toBe(0);
+    await until(() => pidsRunning(marker).length === 1, 10_000);
     expect(pidsRunning(marker)).toHaveLength(1);
     await node.stopSshd();
     expect(node.sshdPid()).toBeUndefined();
