@@ -116,7 +116,8 @@ describe("the field article's bump on 1 control-plane and 3 worker pets nodes", 
   it("changes nothing on a second up", () => {
     expect(again.report.result).toBe("succeeded");
     expect(again.record.cordonOrder()).toEqual([]);
-    expect(Object.keys(again.report.resourceChanges).filter((k) => k !== "same")).toEqual([]);
+    // "read" is the program's StackReference to the stack's own rolledOut (the transition gate reads it every up).
+    expect(Object.keys(again.report.resourceChanges).filter((k) => k !== "same" && k !== "read")).toEqual([]);
     expect(callsDuringAgain).toEqual({ "cp-1": 0, "w-1": 0, "w-2": 0, "w-3": 0 });
   });
 });
