@@ -30,12 +30,20 @@ export interface Pin {
 }
 
 /**
- * The versions the nodes of `pool` run. A pool is given by its config or its name (a plan step or a Node label
- * knows only the name); today every pool runs the cluster's `kubeherd:versions`, and a pool no longer in the config
- * ran them too. This is the one place a pool's own versions would be read.
+ * The versions the nodes of `pool` run: the pool's own `versions` block over the cluster's `kubeherd:versions`
+ * (`kubernetes`, the journey and the override stay the cluster's). A pool is given by its config or its name (a
+ * plan step or a Node label knows only the name); a name not in `config.pools` (a pool no longer in the config)
+ * ran the cluster's. This is the one place a pool's own versions are read.
  */
-export function poolVersions(config: Pick<KubeherdConfig, "versions">, _pool: Pool | string): Versions {
-  return config.versions;
+export function poolVersions(config: Pick<KubeherdConfig, "versions"> & { readonly pools?: readonly Pool[] }, pool: Pool | string): Versions {
+  const found = typeof pool === "string" ? config.pools?.find((p) => p.name === pool) : pool;
+  const own = found?.versions;
+  if (!own || Object.keys(own).length === 0) return config.versions;
+  const merged: Versions = { ...config.versions };
+  for (const [key, value] of Object.entries(own) as [keyof typeof own, string | undefined][]) {
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  return merged;
 }
 
 /** Every pinned package that has a version, in PINNED_PACKAGES order, as [package, version]. */
