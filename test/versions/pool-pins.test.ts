@@ -9,7 +9,7 @@ import type { KubeherdConfig } from "../../components/config/schema";
 import { compareKubeVersions, kubeVersionOfPin, parseKubeVersion } from "../../components/versions/kubernetes";
 import { poolVersions } from "../../components/versions/pins";
 import { aptSources } from "../../components/versions/repositories";
-import { checkVersions } from "../../components/versions/rules";
+import { checkTransition, checkVersions } from "../../components/versions/rules";
 import { currentInput, config } from "../support/fixtures/config";
 
 const at = (v: string) => ({ kubernetes: v, kubeadm: `${v}-1.1`, kubelet: `${v}-1.1`, kubectl: `${v}-1.1` });
@@ -114,5 +114,38 @@ describe("pool pins rules", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the transition judge per pool", () => {
+  const judged = (base: KubeherdConfig, target: KubeherdConfig) => checkTransition(base, target);
+
+  it("leaves a pinned pool alone when the cluster moves on (a staged upgrade), and judges nothing twice", () => {
+    const base = staged("1.33.5", undefined);
+    expect(judged(base, staged("1.34.1", kube("1.33.5")))).toEqual([]);
+  });
+
+  it("refuses a pool's own kubelet going back a minor from what that pool ran, under the pool's key", () => {
+    const base = staged("1.34.1", kube("1.33.5"));
+    const e = judged(base, staged("1.34.1", kube("1.32.9"))).filter((p) => p.severity === "error");
+    expect(e.map((p) => p.key)).toEqual(expect.arrayContaining(["kubeherd:pools[1].versions.kubelet", "kubeherd:pools[1].versions.kubeadm"]));
+    expect(e[0].message).toMatch(/^pool workers: .* down to .*across minors/);
+  });
+
+  it("refuses a patch downgrade of a pool's pins unless the override allows it", () => {
+    const base = staged("1.34.1", kube("1.33.5"));
+    const target = staged("1.34.1", kube("1.33.4"));
+    expect(judged(base, target).filter((p) => p.severity === "error").map((p) => p.key)).toContain("kubeherd:pools[1].versions.kubelet");
+  });
+
+  it("judges a pool that drops its block against what it ran: from 1.33 to the cluster's 1.34 is forward", () => {
+    const base = staged("1.34.1", kube("1.33.5"));
+    expect(judged(base, staged("1.34.1", undefined)).filter((p) => p.severity === "error")).toEqual([]);
+  });
+
+  it("warns when a pets pool's kubelet skips a minor", () => {
+    const base = staged("1.34.1", kube("1.31.9"), 2);
+    const w = judged(base, staged("1.34.1", kube("1.33.5"), 2));
+    expect(w.some((p) => p.severity === "warning" && p.key === "kubeherd:pools[2].versions.kubelet" && /skipping 1\.32/.test(p.message))).toBe(true);
   });
 });
