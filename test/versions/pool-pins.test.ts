@@ -23,19 +23,20 @@ function staged(cp: string, own: Record<string, unknown> | undefined, index = 1,
 const errors = (c: KubeherdConfig) => checkVersions(c).filter((p) => p.severity === "error");
 
 describe("poolVersions", () => {
-  it("merges the pool's block over the cluster's, keeping the control plane, by config or by name", () => {
+  it("merges the pool's block over the cluster's, by config or by name; a pool's own kubeadm is what its nodes target", () => {
     const c = staged("1.34.1", kube("1.33.5"));
     const workers = c.pools[1];
     for (const pool of [workers, "workers"]) {
       const v = poolVersions(c, pool);
       expect(v.kubelet).toBe("1.33.5-1.1");
       expect(v.kubeadm).toBe("1.33.5-1.1");
-      expect(v.kubernetes).toBe("1.34.1");
+      expect(v.kubernetes).toBe("1.33.5");
       expect(v["containerd.io"]).toBe(c.versions["containerd.io"]);
     }
     expect(poolVersions(c, c.pools[2])).toBe(c.versions);
     expect(poolVersions(c, "gone")).toBe(c.versions);
     expect(c.versions.kubelet).toBe("1.34.1-1.1");
+    expect(poolVersions(staged("1.34.1", { kubelet: "1.34.0-1.1" }), "workers").kubernetes).toBe("1.34.1");
   });
 
   it("merges a runtime pin alone", () => {
