@@ -6,6 +6,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
+import { stackStatus } from "../../components/kube/status";
+import { nodeExpectations } from "../../components/rollout/nodes";
 import { compareKubeVersions, kubeVersionOfPin, parseKubeVersion } from "../../components/versions/kubernetes";
 import { poolVersions } from "../../components/versions/pins";
 import { aptSources } from "../../components/versions/repositories";
@@ -148,5 +150,17 @@ describe("the transition judge per pool", () => {
     const base = staged("1.34.1", kube("1.31.9"), 2);
     const w = judged(base, staged("1.34.1", kube("1.33.5"), 2));
     expect(w.some((p) => p.severity === "warning" && p.key === "kubeherd:pools[2].versions.kubelet" && /skipping 1\.32/.test(p.message))).toBe(true);
+  });
+});
+
+describe("what each node is compared with: its own pool's pins", () => {
+  it("the hooks' and the live preview's expectations, and npm run status's wants, per pool", () => {
+    const c = staged("1.34.1", kube("1.33.5"));
+    expect(nodeExpectations(c, "workers").kubeletVersion).toBe("1.33.5");
+    expect(nodeExpectations(c, c.pools[1]).kubeletVersion).toBe("1.33.5");
+    expect(nodeExpectations(c, "storage").kubeletVersion).toBe("1.34.1");
+    const rows = stackStatus("dev", c, []).nodes;
+    expect(rows.filter((r) => r.pool === "workers").map((r) => r.kubelet.want)).toEqual(["v1.33.5", "v1.33.5", "v1.33.5"]);
+    expect(rows.filter((r) => r.pool !== "workers").every((r) => r.kubelet.want === "v1.34.1")).toBe(true);
   });
 });
