@@ -4,6 +4,7 @@
  * drain for them either, ./step-notes.ts). Pure: the program hands it its own `rolledOut`.
  */
 import type { KubeherdConfig } from "../config/schema";
+import { formatKubeVersion, kubeVersionOfPin } from "../versions/kubernetes";
 import { poolVersions, type PinnedPackage } from "../versions/pins";
 import type { RolledOut } from "../promotion/rolled-out";
 import { petsNodes, poolsInRolloutOrder } from "./nodes";
@@ -24,6 +25,9 @@ export function clientOnlyNodes(config: KubeherdConfig, rolledOut: RolledOut | u
     for (const pkg of Object.keys(versions) as (keyof typeof versions)[]) {
       if (pkg in pins) (versions as Record<string, unknown>)[pkg] = pins[pkg as PinnedPackage];
     }
+    // A pool with its own kubeadm targets that kubeadm's release, not the control plane's (poolVersions).
+    const ranKubeadm = pool.versions?.kubeadm === undefined ? undefined : kubeVersionOfPin(versions.kubeadm);
+    if (ranKubeadm) versions.kubernetes = formatKubeVersion(ranKubeadm);
     const rolled: KubeherdConfig = {
       ...config,
       versions,
