@@ -16,7 +16,13 @@ import { judgeTransition, type Deployed } from "./versions/transition";
 export function deployedOfRolledOut(r: RolledOut): Deployed {
   const pins: Deployed["pins"] = {};
   for (const pkg of PINNED_PACKAGES) if (r.pins[pkg] !== undefined) pins[pkg] = r.pins[pkg];
-  return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release };
+  const pools: NonNullable<Deployed["pools"]> = {};
+  for (const [name, pool] of Object.entries(r.pools ?? {})) {
+    const own: Deployed["pins"] = {};
+    for (const pkg of PINNED_PACKAGES) if (pool.pins[pkg] !== undefined) own[pkg] = pool.pins[pkg];
+    pools[name] = own;
+  }
+  return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release, pools };
 }
 
 /** The transition problems of this stack's config against its own last completed rollout, and that rollout. */

@@ -78,6 +78,24 @@ export const versionsSchema = z.strictObject({
   journey: z.array(journeyStageSchema).default([]),
 });
 
+/**
+ * A pool's own pins over the cluster's `kubeherd:versions` (issue 18): a worker pool may stay on an older kubelet
+ * while the control plane moves on (a staged upgrade), or pin its own runtime. Keys left out are the cluster's.
+ * A pool's kubelet is never newer than `versions.kubernetes` nor older than the skew policy allows; its kubeadm,
+ * kubelet and kubectl are of one minor (one repository line serves a node). Control-plane pools may not differ.
+ * @default none (the pool runs the cluster's versions). Example: `{kubeadm: 1.33.5-1.1, kubelet: 1.33.5-1.1, kubectl: 1.33.5-1.1}`
+ */
+export const poolVersionsSchema = z.strictObject({
+  kubeadm: pin.optional(),
+  kubelet: pin.optional(),
+  kubectl: pin.optional(),
+  runtime: z.enum(RUNTIMES).optional(),
+  "docker-ce": pin.optional(),
+  "docker-ce-cli": pin.optional(),
+  "containerd.io": pin.optional(),
+  "cri-dockerd": pin.optional(),
+});
+
 export const repositoriesSchema = z.strictObject({
   /** Docker's apt source. `{codename}` becomes the Ubuntu codename.
    * @default the upstream Docker repository for Ubuntu, with its signing key fetched at install time */
@@ -171,6 +189,9 @@ const poolBase = {
   name: pattern(p.POOL_NAME, "a short lower-case name (letters, digits, -)"),
   role: z.enum(["control-plane", "worker"]),
   rollout: rolloutSchema.prefault({}),
+  /** The pool's own pins over `kubeherd:versions` (see poolVersionsSchema). @default none (the cluster's).
+   * Example: `{kubelet: 1.33.5-1.1, kubeadm: 1.33.5-1.1, kubectl: 1.33.5-1.1}` */
+  versions: poolVersionsSchema.optional(),
 };
 
 /** EC2 placement of the nodes kubeherd creates. */

@@ -4,7 +4,8 @@
  * drain for them either, ./step-notes.ts). Pure: the program hands it its own `rolledOut`.
  */
 import type { KubeherdConfig } from "../config/schema";
-import type { PinnedPackage } from "../versions/pins";
+import { formatKubeVersion, kubeVersionOfPin } from "../versions/kubernetes";
+import { poolVersions, type PinnedPackage } from "../versions/pins";
 import type { RolledOut } from "../promotion/rolled-out";
 import { petsNodes, poolsInRolloutOrder } from "./nodes";
 import { clientOnly } from "./step-notes";
@@ -17,15 +18,21 @@ export function clientOnlyNodes(config: KubeherdConfig, rolledOut: RolledOut | u
     if (pool.mode !== "pets") continue;
     const pins = (rolledOut.pools[pool.name]?.pins ?? rolledOut.pins) as Partial<Record<PinnedPackage, string>>;
     // A pool or a pin the rollout did not have (or that the config no longer has) is no kubectl-only change.
-    const pinned = (Object.keys(config.versions) as string[]).filter((k) => k in pins || k === "kubectl");
-    if (!rolledOut.pools[pool.name] || Object.keys(pins).some((k) => !(k in config.versions) || config.versions[k as PinnedPackage] === undefined) || pinned.length === 0) continue;
-    const versions = { ...config.versions, kubernetes: rolledOut.kubernetes };
+    const wanted = poolVersions(config, pool);
+    const pinned = (Object.keys(wanted) as string[]).filter((k) => k in pins || k === "kubectl");
+    if (!rolledOut.pools[pool.name] || Object.keys(pins).some((k) => !(k in wanted) || wanted[k as PinnedPackage] === undefined) || pinned.length === 0) continue;
+    const versions = { ...wanted, kubernetes: rolledOut.kubernetes };
     for (const pkg of Object.keys(versions) as (keyof typeof versions)[]) {
       if (pkg in pins) (versions as Record<string, unknown>)[pkg] = pins[pkg as PinnedPackage];
     }
+    // A pool with its own kubeadm targets that kubeadm's release, not the control plane's (poolVersions).
+    const ranKubeadm = pool.versions?.kubeadm === undefined ? undefined : kubeVersionOfPin(versions.kubeadm);
+    if (ranKubeadm) versions.kubernetes = formatKubeVersion(ranKubeadm);
     const rolled: KubeherdConfig = {
       ...config,
       versions,
+      // The pool's rolled-out pins are all in `versions`: its own block would be merged over them again.
+      pools: config.pools.map((p) => (p.name === pool.name ? { ...p, versions: undefined } : p)),
       os: { ...config.os, release: rolledOut.release as KubeherdConfig["os"]["release"], systemUpgrade: rolledOut.systemUpgrade },
     };
     let before: Map<string, string[]>;

@@ -6,6 +6,7 @@
  */
 import type { KubeherdConfig, Pool, Runtime, Versions } from "../config/schema";
 import { ConfigError, configKey, error } from "../config/problems";
+import { formatKubeVersion, kubeVersionOfPin } from "./kubernetes";
 import { FIRST_PKGS_K8S_IO_MINOR, kubernetesMinorNumber } from "./repositories";
 
 /** The packages kubeherd pins, in install order. */
@@ -30,12 +31,23 @@ export interface Pin {
 }
 
 /**
- * The versions the nodes of `pool` run. A pool is given by its config or its name (a plan step or a Node label
- * knows only the name); today every pool runs the cluster's `kubeherd:versions`, and a pool no longer in the config
- * ran them too. This is the one place a pool's own versions would be read.
+ * The versions the nodes of `pool` run: the pool's own `versions` block over the cluster's `kubeherd:versions`
+ * (the journey and the override stay the cluster's). `kubernetes` is the release the node's kubeadm targets: the
+ * control plane's, or, for a pool with its own kubeadm (of its kubelet's minor, ./pool-pins.ts), that kubeadm's
+ * release, so a control-plane bump leaves a pinned pool's scripts, triggers and user data as they were. A pool is given by its config or its name (a
+ * plan step or a Node label knows only the name); a name not in `config.pools` (a pool no longer in the config)
+ * ran the cluster's. This is the one place a pool's own versions are read.
  */
-export function poolVersions(config: Pick<KubeherdConfig, "versions">, _pool: Pool | string): Versions {
-  return config.versions;
+export function poolVersions(config: Pick<KubeherdConfig, "versions"> & { readonly pools?: readonly Pool[] }, pool: Pool | string): Versions {
+  const found = typeof pool === "string" ? config.pools?.find((p) => p.name === pool) : pool;
+  const own = found?.versions;
+  if (!own || Object.keys(own).length === 0) return config.versions;
+  const merged: Versions = { ...config.versions };
+  for (const [key, value] of Object.entries(own) as [keyof typeof own, string | undefined][]) {
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  const kubeadm = own.kubeadm === undefined ? undefined : kubeVersionOfPin(own.kubeadm);
+  return kubeadm ? { ...merged, kubernetes: formatKubeVersion(kubeadm) } : merged;
 }
 
 /** Every pinned package that has a version, in PINNED_PACKAGES order, as [package, version]. */

@@ -5,7 +5,7 @@
  * it is used verbatim, with `{minor}` and `{codename}` filled in, and no key is fetched. Otherwise the upstream
  * repositories are used and their signing keys fetched at install time.
  */
-import { type KubeherdConfig } from "../config/schema";
+import { type KubeherdConfig, type Versions } from "../config/schema";
 import { ConfigError, configKey, error, type Problem } from "../config/problems";
 import { codenameOf } from "./ubuntu";
 
@@ -58,15 +58,24 @@ export function repositoryProblems(config: Pick<KubeherdConfig, "repositories">)
   return problems;
 }
 
+/**
+ * The minor whose Kubernetes line a node gets: its kubeadm's, which is the control plane's for the cluster's pins
+ * (the skew rules) and the pool's kubelet minor for a pool's own (./pool-pins.ts), so each pool's nodes get their
+ * own minor's line.
+ */
+export function nodeRepositoryMinor(versions: Pick<Versions, "kubeadm" | "kubernetes">): string {
+  return kubernetesMinor(/^[0-9]+\.[0-9]+\./.test(versions.kubeadm) ? versions.kubeadm : versions.kubernetes);
+}
+
 /** Lines that cannot be made at all; a config that passed the version rules never has these. */
 function missingLines(config: RepositoryConfig): Problem[] {
   const { versions, repositories } = config;
   const problems: Problem[] = [];
-  if (!repositories.kubernetes && kubernetesMinorNumber(versions.kubernetes) < FIRST_PKGS_K8S_IO_MINOR) {
+  if (!repositories.kubernetes && Number(nodeRepositoryMinor(versions).split(".")[1]) < FIRST_PKGS_K8S_IO_MINOR) {
     problems.push(
       error(
         configKey("repositories", ["kubernetes"]),
-        `Kubernetes ${kubernetesMinor(versions.kubernetes)} packages are not on pkgs.k8s.io (v1.24+ only) and the legacy ` +
+        `Kubernetes ${nodeRepositoryMinor(versions)} packages are not on pkgs.k8s.io (v1.24+ only) and the legacy ` +
           "apt.kubernetes.io was removed in 2024: give the apt source line of a mirror that holds them",
       ),
     );
@@ -91,7 +100,7 @@ export function aptSources(config: RepositoryConfig): AptSource[] {
   if (errors.length) throw new ConfigError(errors);
 
   const { versions, repositories, os } = config;
-  const minor = kubernetesMinor(versions.kubernetes);
+  const minor = nodeRepositoryMinor(versions);
   const codename = codenameOf(os.release);
   const fill = (line: string) => line.replaceAll("{minor}", minor).replaceAll("{codename}", codename);
 

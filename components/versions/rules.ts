@@ -6,6 +6,7 @@
 import { configKey, error, type Problem } from "../config/problems";
 import type { KubeherdConfig } from "../config/schema";
 import { parseKubeVersion } from "./kubernetes";
+import { checkPoolPins } from "./pool-pins";
 import { checkRepositoryMinor } from "./repository-minor";
 import { checkRepositoryNeeds } from "./repository-needs";
 import { repositoryProblems } from "./repositories";
@@ -20,7 +21,8 @@ export function checkVersions(config: KubeherdConfig): Problem[] {
   if (!cp) {
     return [error(configKey("versions", ["kubernetes"]), `"${config.versions.kubernetes}" is not a Kubernetes release: give the exact release kubeadm applies, e.g. 1.30.2`)];
   }
-  return [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp), ...checkRepositoryMinor(config), ...repositoryProblems(config)];
+  const cluster = [...checkSkew(config.versions, cp), ...checkRuntime(config, cp), ...checkRepositoryNeeds(config, cp), ...checkRepositoryMinor(config), ...repositoryProblems(config)];
+  return [...cluster, ...checkPoolPins(config, cp, cluster)];
 }
 
 /** Rules between the deployed (base) config and the wanted (target) one: ./transition.ts, as the program judges them. */

@@ -15,7 +15,7 @@
  */
 import { configKey, error, warning, type Problem } from "../config/problems";
 import type { KubeherdConfig, Runtime } from "../config/schema";
-import { PINNED_PACKAGES, type PinnedPackage } from "./pins";
+import { PINNED_PACKAGES, poolVersions, type PinnedPackage } from "./pins";
 import { compareDebianVersions, tryParseDebianVersion } from "./dpkg";
 import { compareKubeVersions, formatKubeVersion, kubeVersionOfPin, minorOf, parseKubeVersion, type KubeVersion } from "./kubernetes";
 import { containerdVersionOfPin, criDockerdVersionOfPin, dockerVersionOfPin } from "./runtime";
@@ -31,12 +31,18 @@ export interface Deployed {
   release: string;
   /** Undefined when unknown (an older `rolledOut`): then a `docker-ce` pin means docker. */
   runtime?: Runtime;
+  /** What each pool's nodes ran, by pool name (`rolledOut.pools[].pins`); a pool not listed ran `pins`. */
+  pools?: Record<string, Partial<Record<PinnedPackage, string>>>;
 }
 
 export function deployedOfConfig(config: KubeherdConfig): Deployed {
-  const pins: Deployed["pins"] = {};
-  for (const pkg of PINNED_PACKAGES) if (config.versions[pkg] !== undefined) pins[pkg] = config.versions[pkg];
-  return { kubernetes: config.versions.kubernetes, pins, release: config.os.release, runtime: config.versions.runtime };
+  const pinsOf = (versions: KubeherdConfig["versions"]): Deployed["pins"] => {
+    const pins: Deployed["pins"] = {};
+    for (const pkg of PINNED_PACKAGES) if (versions[pkg] !== undefined) pins[pkg] = versions[pkg];
+    return pins;
+  };
+  const pools = Object.fromEntries(config.pools.map((pool) => [pool.name, pinsOf(poolVersions(config, pool))]));
+  return { kubernetes: config.versions.kubernetes, pins: pinsOf(config.versions), release: config.os.release, runtime: config.versions.runtime, pools };
 }
 
 export const OVERRIDE = configKey("versions", ["allowUnsupportedTransition"]);
@@ -58,7 +64,7 @@ export function judgeTransition(from: Deployed, target: KubeherdConfig, options:
   if (options.journeys && isJourney(from, target)) {
     // Every stage is itself a one-minor step: the stages' pins are judged by the journey planner.
     const overridable: Overridable = (key, message) => error(key, `${message}: not on a journey`);
-    const pins = judgePins(from, target, overridable).filter((p) => p.severity === "error");
+    const pins = [...judgePins(from, target, overridable), ...judgePoolPins(from, target, overridable)].filter((p) => p.severity === "error");
     return [...planJourney(from, target).problems, ...pins, ...judgeRelease(from, target), ...judgeRuntimeSwitch(from, target)];
   }
   const allowed = target.versions.allowUnsupportedTransition;
@@ -69,6 +75,7 @@ export function judgeTransition(from: Deployed, target: KubeherdConfig, options:
   return [
     ...judgeControlPlane(from, target, overridable),
     ...judgePins(from, target, overridable),
+    ...judgePoolPins(from, target, overridable),
     ...judgeRelease(from, target),
     ...judgeRuntimeSwitch(from, target),
   ];
@@ -131,31 +138,48 @@ function releaseOfPin(pkg: PinnedPackage, pin: string): KubeVersion | undefined 
 }
 
 function judgePins(from: Deployed, target: KubeherdConfig, overridable: Overridable): Problem[] {
-  const problems: Problem[] = [];
-  for (const pkg of PINNED_PACKAGES) {
-    const was = from.pins[pkg];
-    const to = target.versions[pkg];
-    if (was === undefined || to === undefined) continue;
-    if (!tryParseDebianVersion(was) || !tryParseDebianVersion(to)) continue;
-    const key = configKey("versions", [pkg]);
-    const a = releaseOfPin(pkg, was);
-    const b = releaseOfPin(pkg, to);
-    if (compareDebianVersions(to, was) < 0) {
-      const sameMinor = a !== undefined && b !== undefined && a.major === b.major && a.minor === b.minor;
-      const down = `${pkg} goes from ${was} down to ${to} (dpkg version order)`;
-      problems.push(
-        sameMinor
-          ? overridable(key, `${down}: kubeherd rolls pins forward only; a downgrade within ${a.major}.${a.minor} is what apt can do (with --allow-downgrades, for this package only): pin ${was} or newer`)
-          : error(key, `${down}, across minors: neither kubeadm nor the package supports going back a minor on a node, and no override allows it: pin ${was} or newer, or replace the node (cattle) from a config that pins ${to}`),
-      );
-      continue;
-    }
-    if (pkg !== "kubelet" && pkg !== "kubectl") continue;
-    if (a && b && a.major === b.major && b.minor - a.minor > 1) {
-      problems.push(warning(key, `${pkg} goes from ${was} to ${to}, skipping ${skipped(a, b)}: the skew policy allows it, but the usual path is one minor at a time: consider ${minorOf({ ...a, minor: a.minor + 1 })} first`));
-    }
+  return PINNED_PACKAGES.flatMap((pkg) => judgePin(pkg, from.pins[pkg], target.versions[pkg], configKey("versions", [pkg]), overridable));
+}
+
+/**
+ * Each pool's own pins against what that pool ran (issue 18): a pool with its own block is judged under
+ * `pools[i].versions.KEY` for the keys it sets; a pool whose deployed pins differed from the cluster's (it had a
+ * block) is judged for every package, so dropping a block cannot take a pool's nodes back. A pair the cluster-wide
+ * judge already judged (same pins on both sides) is not judged twice.
+ */
+function judgePoolPins(from: Deployed, target: KubeherdConfig, overridable: Overridable): Problem[] {
+  return target.pools.flatMap((pool, i) => {
+    const ran = from.pools?.[pool.name];
+    const to = poolVersions(target, pool);
+    if (!ran && !pool.versions) return [];
+    return PINNED_PACKAGES.flatMap((pkg) => {
+      const was = ran?.[pkg] ?? from.pins[pkg];
+      if (was === from.pins[pkg] && to[pkg] === target.versions[pkg]) return [];
+      const key = pool.versions?.[pkg] !== undefined ? configKey("pools", [i, "versions", pkg]) : configKey("versions", [pkg]);
+      return judgePin(pkg, was, to[pkg], key, overridable).map((p) => ({ ...p, message: `pool ${pool.name}: ${p.message}` }));
+    });
+  });
+}
+
+function judgePin(pkg: PinnedPackage, was: string | undefined, to: string | undefined, key: string, overridable: Overridable): Problem[] {
+  if (was === undefined || to === undefined) return [];
+  if (!tryParseDebianVersion(was) || !tryParseDebianVersion(to)) return [];
+  const a = releaseOfPin(pkg, was);
+  const b = releaseOfPin(pkg, to);
+  if (compareDebianVersions(to, was) < 0) {
+    const sameMinor = a !== undefined && b !== undefined && a.major === b.major && a.minor === b.minor;
+    const down = `${pkg} goes from ${was} down to ${to} (dpkg version order)`;
+    return [
+      sameMinor
+        ? overridable(key, `${down}: kubeherd rolls pins forward only; a downgrade within ${a.major}.${a.minor} is what apt can do (with --allow-downgrades, for this package only): pin ${was} or newer`)
+        : error(key, `${down}, across minors: neither kubeadm nor the package supports going back a minor on a node, and no override allows it: pin ${was} or newer, or replace the node (cattle) from a config that pins ${to}`),
+    ];
   }
-  return problems;
+  if (pkg !== "kubelet" && pkg !== "kubectl") return [];
+  if (a && b && a.major === b.major && b.minor - a.minor > 1) {
+    return [warning(key, `${pkg} goes from ${was} to ${to}, skipping ${skipped(a, b)}: the skew policy allows it, but the usual path is one minor at a time: consider ${minorOf({ ...a, minor: a.minor + 1 })} first`)];
+  }
+  return [];
 }
 
 function judgeRelease(from: Deployed, target: KubeherdConfig): Problem[] {

@@ -34,3 +34,18 @@ describe("a kubectl-only bump", () => {
     expect(clientOnlyNodes(target, undefined).size).toBe(0);
   });
 });
+
+describe("a kubectl-only bump of a pets pool's own block", () => {
+  const staged = (own: Record<string, string>) => {
+    const c = currentConfig({ versions: { kubernetes: "1.31.4", kubeadm: "1.31.4-1.1", kubelet: "1.31.4-1.1", kubectl: "1.31.4-1.1" } });
+    return { ...c, pools: c.pools.map((p) => (p.name === "storage" ? { ...p, versions: own } : p)) };
+  };
+
+  it("names that pool's nodes alone, under a control plane the pool does not follow", () => {
+    const ran = staged({ kubeadm: "1.30.2-1.1", kubelet: "1.30.2-1.1", kubectl: "1.30.2-1.1" });
+    const target = staged({ kubeadm: "1.30.2-1.1", kubelet: "1.30.2-1.1", kubectl: "1.30.3-1.1" });
+    expect([...clientOnlyNodes(target, rolledOutOf(ran))]).toEqual(["storage/storage-1"]);
+    const kubelet = staged({ kubeadm: "1.30.3-1.1", kubelet: "1.30.3-1.1", kubectl: "1.30.3-1.1" });
+    expect([...clientOnlyNodes(kubelet, rolledOutOf(ran))]).toEqual([]);
+  });
+});
