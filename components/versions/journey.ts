@@ -13,7 +13,7 @@ import { configKey, error, type Problem } from "../config/problems";
 import type { JourneyStagePins, KubeherdConfig, Pool, Versions } from "../config/schema";
 import { formatKubeVersion, kubeVersionOfPin, minorOf, parseKubeVersion, type KubeVersion } from "./kubernetes";
 import { minorOfRepositoryLine } from "./repository-minor";
-import type { Deployed } from "./transition";
+import type { Deployed } from "./deployed";
 
 export interface JourneyStage {
   /** 1, 2, …: the order the stages run in. */

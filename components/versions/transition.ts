@@ -14,26 +14,16 @@
  * downgrade of the control plane, a minor downgrade of a package, a runtime switch, an Ubuntu downgrade or skip.
  */
 import { configKey, error, warning, type Problem } from "../config/problems";
-import type { KubeherdConfig, Runtime } from "../config/schema";
+import type { KubeherdConfig } from "../config/schema";
 import { PINNED_PACKAGES, poolVersions, type PinnedPackage } from "./pins";
 import { compareDebianVersions, tryParseDebianVersion } from "./dpkg";
 import { compareKubeVersions, formatKubeVersion, kubeVersionOfPin, minorOf, parseKubeVersion, type KubeVersion } from "./kubernetes";
 import { containerdVersionOfPin, criDockerdVersionOfPin, dockerVersionOfPin } from "./runtime";
+import type { Deployed } from "./deployed";
 import { isJourney, planJourney } from "./journey";
 import { UBUNTU_RELEASE_NAMES } from "./ubuntu";
 
-/** What runs on the nodes: the deployed config's versions, or a stack's `rolledOut` output. */
-export interface Deployed {
-  /** The control plane's release, without the `v`. */
-  kubernetes: string;
-  pins: Partial<Record<PinnedPackage, string>>;
-  /** The Ubuntu release (`22.04`). */
-  release: string;
-  /** Undefined when unknown (an older `rolledOut`): then a `docker-ce` pin means docker. */
-  runtime?: Runtime;
-  /** What each pool's nodes ran, by pool name (`rolledOut.pools[].pins`); a pool not listed ran `pins`. */
-  pools?: Record<string, Partial<Record<PinnedPackage, string>>>;
-}
+export type { Deployed } from "./deployed";
 
 export function deployedOfConfig(config: KubeherdConfig): Deployed {
   const pinsOf = (versions: KubeherdConfig["versions"]): Deployed["pins"] => {

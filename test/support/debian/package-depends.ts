@@ -6,7 +6,6 @@
  * built) is written as the unversioned library: every such library is in the Debian root at a newer version than
  * any Ubuntu build asked for, so the bound would change nothing here.
  */
-import { upstreamVersion } from "./packages";
 
 export interface ControlFields {
   readonly depends?: string;
@@ -199,3 +198,14 @@ export function hasControlFields(pkg: string): boolean {
 
 /** The rows, for a test that every stand-in in the catalogue has one and that their relations name known packages. */
 export const CONTROL_TABLE: readonly Pick<Row, "pkg" | "fields" | "source">[] = TABLE;
+
+/** The upstream version a binary reports, from the apt version: `1.30.2-1.1` → `1.30.2`, `5:27.3.1-1~ubuntu.22.04~jammy` → `27.3.1`,
+ * `18.06.2~ce~3-0~ubuntu` → `18.06.2-ce`, `0.3.14.3-0.ubuntu-jammy` → `0.3.14`. */
+export function upstreamVersion(aptVersion: string): string {
+  const noEpoch = aptVersion.replace(/^[0-9]+:/, "");
+  const ce = /^([0-9]+\.[0-9]+\.[0-9]+)~ce~/.exec(noEpoch);
+  if (ce) return `${ce[1]}-ce`;
+  const m = /^([0-9]+\.[0-9]+\.[0-9]+)/.exec(noEpoch);
+  if (!m) throw new Error(`not a version this harness knows: ${aptVersion}`);
+  return m[1];
+}

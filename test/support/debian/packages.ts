@@ -7,7 +7,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PINNED_PACKAGES } from "../../../components/versions/pins";
-import { controlFieldsOf, hasControlFields, type ControlFields } from "./package-depends";
+import { controlFieldsOf, hasControlFields, upstreamVersion, type ControlFields } from "./package-depends";
+
+export { upstreamVersion } from "./package-depends";
 import { runOrThrow } from "../node-root/process";
 import { standinCommand, standinPostinst } from "../node-root/standin-shell";
 
@@ -35,16 +37,6 @@ export function relationLines(pkg: StandinPackage): string[] {
   ];
 }
 
-/** The upstream version a binary reports, from the apt version: `1.30.2-1.1` → `1.30.2`, `5:27.3.1-1~ubuntu.22.04~jammy` → `27.3.1`,
- * `18.06.2~ce~3-0~ubuntu` → `18.06.2-ce`, `0.3.14.3-0.ubuntu-jammy` → `0.3.14`. */
-export function upstreamVersion(aptVersion: string): string {
-  const noEpoch = aptVersion.replace(/^[0-9]+:/, "");
-  const ce = /^([0-9]+\.[0-9]+\.[0-9]+)~ce~/.exec(noEpoch);
-  if (ce) return `${ce[1]}-ce`;
-  const m = /^([0-9]+\.[0-9]+\.[0-9]+)/.exec(noEpoch);
-  if (!m) throw new Error(`not a version this harness knows: ${aptVersion}`);
-  return m[1];
-}
 
 /** Binaries each package ships, with the shell that answers their calls. docker-ce before 18.09 shipped the CLI too. */
 export function binariesOf(pkg: StandinPackage): Record<string, string> {
