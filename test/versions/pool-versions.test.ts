@@ -25,7 +25,7 @@ vi.mock("../../components/versions/pins", async (importActual) => {
 });
 
 describe("poolVersions", () => {
-  it("gives every pool the cluster's versions today", async () => {
+  it("gives a pool without its own `versions` block the cluster's versions", async () => {
     const { poolVersions: real } = await vi.importActual<typeof import("../../components/versions/pins")>("../../components/versions/pins");
     const config = currentConfig();
     for (const pool of config.pools) expect(real(config, pool)).toBe(config.versions);

@@ -1,5 +1,5 @@
 /**
- * `npx tsx test/e2e/cluster/serve.ts`: starts the e2e control plane with two KWOK workers and keeps it up until
+ * `npx tsx test/support/control-plane/serve.ts`: starts the e2e control plane with two KWOK workers and keeps it up until
  * Ctrl-C, printing its kubeconfig path: for `npm run test:cluster`, kubectl, or a look around. Everything stops
  * and is removed on Ctrl-C (or SIGTERM).
  */
