@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
+import { nodeTarget } from "./kube/due";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
@@ -57,6 +58,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       const context = {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
+        target: nodeTarget(node.triggers),
         ...(args.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
