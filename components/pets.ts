@@ -15,7 +15,7 @@ import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
-import { nodeExpectations, petsNodes, poolUserData, rootCommand } from "./rollout/nodes";
+import { nodeExpectations, petsNodes, poolUserData, remoteConverge } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -75,7 +75,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
           perDialTimeout: 10,
           dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
         },
-        create: rootCommand(node.script, ssh.user),
+        ...remoteConverge(node.script, ssh),
         // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
         update: "true",
         triggers: node.triggers,
