@@ -27,7 +27,7 @@ export = async () => {
   if (!region && config.pools.some(createsInstances)) {
     throw new pulumi.RunError("aws:region: is required for pools whose nodes kubeherd creates");
   }
-  const rolledOutBefore = await enforceTransition(config);
+  const rolledOutBefore = await enforceTransition(config, region);
   await enforcePromotion(config);
 
   const settings = new pulumi.Config("kubeherd");
@@ -42,7 +42,7 @@ export = async () => {
     /** The node names in rollout order. */
     rolloutOrder: Object.values(cluster.pools).flatMap((p) => p.nodes),
     /** What this stack has completely rolled out; resolves only once every node is back (the promotion gate reads it). */
-    rolledOut: pulumi.all(cluster.nodes.map((n) => (n as pulumi.CustomResource).id)).apply(() => rolledOutOf(config)),
+    rolledOut: pulumi.all(cluster.nodes.map((n) => (n as pulumi.CustomResource).id)).apply(() => rolledOutOf(config, region)),
     /** The emergency override in force, if any (audited). */
     promotionOverride: config.promotion?.override,
   };

@@ -7,6 +7,7 @@ import type { KubeherdConfig } from "../components/config/schema";
 import { planJourneyRollout } from "../components/rollout/journey-plan";
 import { planRollout, type Plan } from "../components/rollout/plan";
 import { planJourney } from "../components/versions/journey";
+import { judgePlacement, placementOf } from "../components/versions/placement";
 import { deployedOfConfig, judgeTransition } from "../components/versions/transition";
 import { planJson, planText, type Format } from "./format";
 import { planMarkdown } from "./markdown";
@@ -38,6 +39,8 @@ export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan; c
   // The plan walks a multi-minor bump as a journey; the program still refuses one (components/transition-gate.ts).
   const journey = base?.config && target.config ? planJourney(deployedOfConfig(base.config), target.config).journey : undefined;
   if (base?.config && target.config) problems.push(...judgeTransition(deployedOfConfig(base.config), target.config, { journeys: true }));
+  // What --base placed (its image and region) against the target: a move of either that would orphan or kill nodes.
+  if (base?.config && target.config) problems.push(...judgePlacement({ ...deployedOfConfig(base.config), ...placementOf(base.config, base.region) }, target.config, target.region));
   if (journey && base?.config && target.config) problems.push(...journeyPoolProblems(base.config.pools.map((p) => p.name), target.config.pools.map((p) => p.name)));
   stderr.push(...problems.map(formatProblem));
   if (problems.some((p) => p.severity === "error") || !target.config || (base && !base.config)) {

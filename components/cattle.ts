@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CattlePool, KubeherdConfig } from "./config/schema";
 import { nodeHooks, registerNodeContext, registerNodeIdentity } from "./hooks";
+import { nodeTarget } from "./kube/due";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { cattleNodeOptions, declareBatches, nodeResourceName } from "./node-options";
@@ -52,7 +53,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
     const order = { name, pool: pool.name, batches: args.batches, nodes, after: args.after, trigger: args.gateTrigger, parent: this };
     const { resources, lastGate } = declareBatches(order, (node, _index, batch, after) => {
       const resourceName = nodeResourceName("cattle", name, node.node);
-      registerNodeContext(resourceName, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number });
+      registerNodeContext(resourceName, { pool: pool.name, node: node.node, mode: "cattle", ...expect, rollout: pool.rollout, batch: batch.number, target: nodeTarget(node.fingerprint) });
       const instance = new NodeInstance(resourceName, {
         launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
         subnetId: node.subnet,

@@ -10,11 +10,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { sshSchema, type KubeherdConfig, type PetsPool } from "./config/schema";
 import { nodeHooks, registerNodeContext } from "./hooks";
+import { nodeTarget } from "./kube/due";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
-import { nodeExpectations, petsNodes, poolUserData, rootCommand } from "./rollout/nodes";
+import { nodeExpectations, petsNodes, poolUserData, remoteConverge } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -57,6 +58,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       const context = {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
+        target: nodeTarget(node.triggers),
         ...(args.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
@@ -73,7 +75,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
           perDialTimeout: 10,
           dialErrorLimit: Math.max(1, Math.ceil(ssh.connectTimeoutSeconds / 10)),
         },
-        create: rootCommand(node.script, ssh.user),
+        ...remoteConverge(node.script, ssh),
         // A change of the script text alone (a kubeherd upgrade) does not touch the node; the triggers do.
         update: "true",
         triggers: node.triggers,

@@ -10,6 +10,7 @@ import type { KubeherdConfig } from "./config/schema";
 import { PINNED_PACKAGES } from "./versions/pins";
 import { readRolledOut } from "./stack/promotion-reference";
 import type { RolledOut } from "./promotion/rolled-out";
+import { judgePlacement } from "./versions/placement";
 import { judgeTransition, type Deployed } from "./versions/transition";
 
 /** A stack's `rolledOut` as the judge reads it: its pins (known packages only), its release and its Kubernetes. */
@@ -22,23 +23,28 @@ export function deployedOfRolledOut(r: RolledOut): Deployed {
     for (const pkg of PINNED_PACKAGES) if (pool.pins[pkg] !== undefined) own[pkg] = pool.pins[pkg];
     pools[name] = own;
   }
-  return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release, pools };
+  const placement = { ...(r.image !== undefined ? { image: r.image } : {}), ...(r.region !== undefined ? { region: r.region } : {}) };
+  return { kubernetes: r.kubernetes.replace(/^v/, ""), pins, release: r.release, pools, ...placement };
 }
 
-/** The transition problems of this stack's config against its own last completed rollout, and that rollout. */
-export async function transitionProblems(config: KubeherdConfig): Promise<{ problems: Problem[]; rolledOut?: RolledOut }> {
+/**
+ * The transition problems of this stack's config (deployed with `region`, `aws:region`) against its own last
+ * completed rollout, and that rollout.
+ */
+export async function transitionProblems(config: KubeherdConfig, region?: string): Promise<{ problems: Problem[]; rolledOut?: RolledOut }> {
   const self = await readRolledOut("kubeherd-rolled-out", `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
   if (self.problems.length > 0) return { problems: self.problems };
   if (!self.value) return { problems: [] };
-  return { problems: judgeTransition(deployedOfRolledOut(self.value), config), rolledOut: self.value };
+  const deployed = deployedOfRolledOut(self.value);
+  return { problems: [...judgeTransition(deployed, config), ...judgePlacement(deployed, config, region)], rolledOut: self.value };
 }
 
 /**
  * Logs the judge's warnings and throws a RunError listing its errors, one line per config key; else returns what
  * the stack has rolled out (undefined on a first deployment).
  */
-export async function enforceTransition(config: KubeherdConfig): Promise<RolledOut | undefined> {
-  const { problems, rolledOut } = await transitionProblems(config);
+export async function enforceTransition(config: KubeherdConfig, region?: string): Promise<RolledOut | undefined> {
+  const { problems, rolledOut } = await transitionProblems(config, region);
   for (const p of problems.filter((p) => p.severity === "warning")) void pulumi.log.warn(`${p.key}: ${p.message}`);
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length > 0) {

@@ -232,6 +232,11 @@ export const sshSchema = z.strictObject({
   privateKeySecret: pattern(p.CONFIG_KEY, "a config key name").default("sshPrivateKey"),
   /** Give up on an unreachable host after this long. @default 60 */
   connectTimeoutSeconds: z.number().int().min(5).max(600).default(60),
+  /** How a user other than root runs the converge script as root. `bash`: `sudo -n bash -c SCRIPT` (the user may
+   * run anything as root). `converge`: `sudo -n /usr/local/sbin/kubeherd-converge` with the script on stdin, the
+   * one command the fragment sudoers/kubeherd allows (install it and sudoers/kubeherd-converge once; README
+   * "Least rights"). @default "bash" */
+  sudo: z.enum(["bash", "converge"]).default("bash"),
 });
 
 export const petsPoolSchema = z.strictObject({

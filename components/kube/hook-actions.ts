@@ -8,6 +8,7 @@ import { checkRolloutAccess } from "./access";
 import type { KubeClient, NodeEvent } from "./client";
 import type { Clock } from "./clock";
 import { drainNode } from "./drain";
+import { setRolloutTaint, taintDueNodes, ROLLOUT_PENDING, type PlannedNode } from "./due";
 import { earlierNodesNotBack, type EarlierNode } from "./preflight";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
@@ -34,6 +35,9 @@ export interface NodeHookContext {
   batch?: number;
   /** Pets: the change from what the stack rolled out is the kubectl pin alone (rollout/client-only.ts): no drain. */
   clientOnly?: boolean;
+  /** The digest of what the node converges to in this program (./due.ts `nodeTarget`): the ready hook writes it on
+   *  the node; the first drain taints the nodes whose digest differs. */
+  target?: string;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -61,6 +65,8 @@ export interface HookEnv {
   log: (message: string) => void;
   /** The check of the identity's rights (./access.ts), made once per program run by the first drain. */
   access?: Promise<void>;
+  /** The taint of the nodes due in this rollout (./due.ts), put on once per program run by the first drain. */
+  due?: Promise<void>;
 }
 
 const INSTANCE_TYPE = "aws:ec2/instance:Instance";
@@ -125,6 +131,8 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
   // An identity that may not do all a rollout does is refused before the first cordon, not half-way through.
   env.access ??= checkRolloutAccess(client);
   await env.access;
+  env.due ??= taintDue(client, env);
+  await env.due;
   const notBack = await earlierNodesNotBack(client, earlierNodes(r.ctx, env));
   if (notBack.length > 0) {
     await refuse(
@@ -163,6 +171,26 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
     message: `cordoned and drained ${r.ctx ? `for kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}` : "for its change"}: evicted ${record.evicted ?? 0} pods`,
   });
   env.records.set(args.name, record);
+}
+
+/**
+ * The start of the rollout: the nodes due in it (./due.ts) get the PreferNoSchedule taint, so pods evicted from
+ * one do not land on the next. A failure here is logged, not fatal: the taint only steers the scheduler.
+ */
+async function taintDue(client: KubeClient, env: HookEnv): Promise<void> {
+  const planned: PlannedNode[] = [];
+  for (const ctx of env.contexts.values()) {
+    if (ctx.target && !ctx.clientOnly) planned.push({ pool: ctx.pool, node: ctx.node, mode: ctx.mode, kubeNodeName: ctx.kubeNodeName, target: ctx.target });
+  }
+  if (planned.length === 0) return;
+  try {
+    const { due } = await taintDueNodes(client, planned, env.log);
+    for (const name of due) {
+      await recordEvent(client, env, name, { type: "Normal", reason: "KubeherdRolloutPending", message: `due in this rollout: tainted ${ROLLOUT_PENDING}:PreferNoSchedule until it is back` });
+    }
+  } catch (err) {
+    env.log(`could not taint the nodes due in this rollout (${err instanceof Error ? err.message : String(err)}); going on without the taint`);
+  }
 }
 
 /** Records `event` on the node; an event that cannot be recorded is logged and the rollout goes on (as client-go's recorder does). */
@@ -246,7 +274,9 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
     env.log(`node ${shortName(name)}: uncordoned`);
     await recordEvent(client, env, name, { type: "Normal", reason: "KubeherdUncordoned", message: "uncordoned after its change" });
   }
-  await markManaged(client, name, r.ctx ? { pool: r.ctx.pool, node: r.ctx.node } : undefined);
+  // The rollout's taint goes with the uncordon (a node somebody else cordoned loses it too: it is back on its pins).
+  if (await setRolloutTaint(client, name, false)) env.log(`node ${shortName(name)}: took off ${ROLLOUT_PENDING}`);
+  await markManaged(client, name, r.ctx ? { pool: r.ctx.pool, node: r.ctx.node, target: r.ctx.target } : undefined);
   await gate(args, env, r);
 }
 

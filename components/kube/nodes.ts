@@ -5,6 +5,7 @@
 import type { V1Node } from "@kubernetes/client-node";
 import { NODE_LABEL, POOL_LABEL } from "../disruption/stack-nodes";
 import type { KubeClient } from "./client";
+import { CONVERGED_TO } from "./due";
 
 /** Set with `spec.unschedulable` when kubeherd cordons a node; uncordon touches only nodes that carry it. */
 export const CORDONED_BY = "kubeherd.io/cordoned-by";
@@ -136,10 +137,14 @@ export async function uncordon(client: KubeClient, name: string): Promise<boolea
   return true;
 }
 
-/** Marks a node as one kubeherd has rolled (see MANAGED_BY), and with its pool and plan name when known. */
-export async function markManaged(client: KubeClient, name: string, planNode?: { pool: string; node: string }): Promise<void> {
+/**
+ * Marks a node as one kubeherd has rolled (see MANAGED_BY), with its pool and plan name when known, and with the
+ * digest of what it converged to (`target`, ./due.ts) when the program gives one.
+ */
+export async function markManaged(client: KubeClient, name: string, planNode?: { pool: string; node: string; target?: string }): Promise<void> {
   const labels = planNode && LABEL_VALUE.test(planNode.pool) && LABEL_VALUE.test(planNode.node) ? { [POOL_LABEL]: planNode.pool, [NODE_LABEL]: planNode.node } : undefined;
-  await client.patchNode(name, { metadata: { annotations: { [MANAGED_BY]: KUBEHERD }, ...(labels ? { labels } : {}) } });
+  const annotations = { [MANAGED_BY]: KUBEHERD, ...(planNode?.target ? { [CONVERGED_TO]: planNode.target } : {}) };
+  await client.patchNode(name, { metadata: { annotations, ...(labels ? { labels } : {}) } });
 }
 
 /**

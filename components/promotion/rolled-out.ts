@@ -6,6 +6,7 @@
 import type { KubeherdConfig } from "../config/schema";
 import { cattleNodeName, petsNodeNames, poolsInRolloutOrder } from "../rollout/nodes";
 import { pinList, poolVersions } from "../versions/pins";
+import { placementOf } from "../versions/placement";
 
 /** What a stack has completely rolled out: exported by the program only after every node is back. */
 export interface RolledOut {
@@ -19,9 +20,14 @@ export interface RolledOut {
   systemUpgrade?: string;
   /** Per pool, in rollout order: the pins its nodes run and the nodes' names. */
   pools: Record<string, { pins: Record<string, string>; nodes: string[] }>;
+  /** `os.image` the cattle pools booted; absent without cattle pools (and in outputs of kubeherd before it was recorded). */
+  image?: string;
+  /** `aws:region` of the instances kubeherd created; absent when it creates none (or before it was recorded). */
+  region?: string;
 }
 
-export function rolledOutOf(config: KubeherdConfig): RolledOut {
+/** `region`: `aws:region`, recorded when kubeherd creates instances, so a later change of it is refused. */
+export function rolledOutOf(config: KubeherdConfig, region?: string): RolledOut {
   // The cluster-wide pins: `kubeherd:versions`, what `kubeadm upgrade apply` and the promotion gate read.
   const pins = Object.fromEntries(pinList(config.versions));
   const pools: RolledOut["pools"] = {};
@@ -35,5 +41,6 @@ export function rolledOutOf(config: KubeherdConfig): RolledOut {
     release: config.os.release,
     ...(config.os.systemUpgrade !== undefined ? { systemUpgrade: config.os.systemUpgrade } : {}),
     pools,
+    ...placementOf(config, region),
   };
 }

@@ -126,6 +126,18 @@ export function nodeExpectations(config: KubeherdConfig, pool: Pool | string): N
   return { kubeletVersion: formatKubeVersion(kubelet), runtime: { name: v.runtime, version: formatKubeVersion(runtime) } };
 }
 
+/** Where an administrator installs sudoers/kubeherd-converge, the runner the fragment sudoers/kubeherd allows. */
+export const CONVERGE_RUNNER = "/usr/local/sbin/kubeherd-converge";
+
+/**
+ * The remote command (and its stdin) that runs a node's script as root for the pool's SSH settings: with
+ * `sudo: converge`, the fixed root-owned runner reads the script on stdin, so the user needs sudo for that one path.
+ */
+export function remoteConverge(script: string, ssh: { user: string; sudo: "bash" | "converge" }): { create: string; stdin?: string } {
+  if (ssh.user === "root" || ssh.sudo === "bash") return { create: rootCommand(script, ssh.user) };
+  return { create: `sudo -n ${CONVERGE_RUNNER}`, stdin: script };
+}
+
 /** The remote command that runs a node's script as root: directly for root, else through `sudo -n` (never asks). */
 export function rootCommand(script: string, user: string): string {
   const run = `bash -c ${shellQuote(script)} kubeherd-converge`;

@@ -36,6 +36,8 @@ const rolledOutSchema: z.ZodType<RolledOut> = z.object({
   release: z.string(),
   systemUpgrade: z.string().optional(),
   pools: z.record(z.string(), z.object({ pins: pinsSchema, nodes: z.array(z.string()) })),
+  image: z.string().optional(),
+  region: z.string().optional(),
 });
 
 export interface Read {

@@ -13,4 +13,8 @@ export interface Deployed {
   runtime?: Runtime;
   /** What each pool's nodes ran, by pool name (`rolledOut.pools[].pins`); a pool not listed ran `pins`. */
   pools?: Record<string, Partial<Record<PinnedPackage, string>>>;
+  /** `os.image` that the cattle pools booted (./placement.ts); undefined when unknown or none did. */
+  image?: string;
+  /** `aws:region` of the instances kubeherd created (./placement.ts); undefined when unknown or none. */
+  region?: string;
 }

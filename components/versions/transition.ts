@@ -32,7 +32,8 @@ export function deployedOfConfig(config: KubeherdConfig): Deployed {
     return pins;
   };
   const pools = Object.fromEntries(config.pools.map((pool) => [pool.name, pinsOf(poolVersions(config, pool))]));
-  return { kubernetes: config.versions.kubernetes, pins: pinsOf(config.versions), release: config.os.release, runtime: config.versions.runtime, pools };
+  const image = config.pools.some((p) => p.mode === "cattle") ? config.os.image : undefined;
+  return { kubernetes: config.versions.kubernetes, pins: pinsOf(config.versions), release: config.os.release, runtime: config.versions.runtime, pools, ...(image ? { image } : {}) };
 }
 
 export const OVERRIDE = configKey("versions", ["allowUnsupportedTransition"]);

@@ -35,6 +35,22 @@ describe("npm run plan: refusing a bad stack with exit 2, one line per problem n
     expect(result.stderr[0]).toMatch(/Pulumi\.nope\.yaml: no such stack file/);
   });
 
+  it("refuses a move of aws:region from --base (its instances would be orphaned), naming aws:region", () => {
+    project.write("elsewhere", { ...currentInput, ...secrets }, { "aws:region": "us-east-1" });
+    const result = plan("elsewhere", base);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([expect.stringMatching(/^aws:region: goes from eu-west-1 to us-east-1: /)]);
+  });
+
+  it("refuses os.release moving from --base under the same os.image while a cattle pool boots it, not once the image moves too", () => {
+    project.write("noble", { ...patched(currentInput, { os: { release: "24.04" } }), ...secrets });
+    const refused = plan("noble", base);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toEqual([expect.stringMatching(/^kubeherd:os\.release: goes from 22\.04 to 24\.04 while kubeherd:os\.image stays /)]);
+    project.write("noble", { ...patched(currentInput, { os: { release: "24.04", image: "ami-0fedcba9876543210" } }), ...secrets });
+    expect(plan("noble", base).stderr.filter((l) => !l.startsWith("warning: "))).toEqual([]);
+  });
+
   it("requires aws:region when kubeherd creates nodes", () => {
     project.write("noregion", { ...currentInput, ...secrets }, {});
     expect(plan("noregion").stderr).toContain("aws:region: is required for pools whose nodes kubeherd creates (their user data reads SSM in that region)");

@@ -88,3 +88,36 @@ describe("the program judges the transition from what the stack has rolled out",
     }
   });
 });
+
+describe("the program judges the placement from what the stack has rolled out", () => {
+  /** The dev stack file as the engine hands it to the program, with some keys replaced. */
+  async function runWith(values: Record<string, string>, rolledOut: ReturnType<typeof rolledOutOf>) {
+    const stack = { ...stackWith({}), ...values };
+    const registered = useMocks("dev", stack, Object.keys(SECRETS), { "acme/kubeherd/dev": { rolledOut } });
+    vi.resetModules();
+    const program = ((await import("../../index")) as unknown as { default: Program }).default;
+    return { registered, result: program() };
+  }
+  const osWith = (patch: Record<string, string>) => JSON.stringify({ ...(readStackFile(join(REPO_DIR, "Pulumi.dev.yaml")).values["kubeherd:os"] as object), ...patch });
+
+  it("refuses a change of aws:region (which the diff would not show) before any resource is registered", async () => {
+    const { registered, result } = await runWith({ "aws:region": "us-east-1" }, rolledOutOf(devConfig(), "eu-west-1"));
+    await expect(result).rejects.toThrow(/aws:region: goes from eu-west-1 to us-east-1: .*orphaned/);
+    await settle();
+    expect(nodeResources(registered)).toEqual([]);
+  });
+
+  it("refuses os.release moving under the same os.image for the cattle pool, and builds once the image moves too", async () => {
+    const rolled = rolledOutOf(devConfig(), "eu-west-1");
+    const refused = await runWith({ "kubeherd:os": osWith({ release: "24.04" }) }, rolled);
+    await expect(refused.result).rejects.toThrow(/kubeherd:os\.release: goes from 22\.04 to 24\.04 while kubeherd:os\.image stays ami-0a1b2c3d4e5f60718 .*cattle pool workers/);
+    await settle();
+    expect(nodeResources(refused.registered)).toEqual([]);
+
+    const { registered, result } = await runWith({ "kubeherd:os": osWith({ release: "24.04", image: "ami-0fedcba9876543210" }) }, rolled);
+    const exports = await result;
+    expect(await valueOf(exports.rolledOut as Output<{ image: string; region: string }>)).toMatchObject({ image: "ami-0fedcba9876543210", region: "eu-west-1", release: "24.04" });
+    await settle();
+    expect(nodeResources(registered).length).toBeGreaterThan(0);
+  });
+});

@@ -6,6 +6,8 @@
  */
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONVERGED_TO, ROLLOUT_PENDING } from "../../components/kube/due";
+import { CONVERGE_RUNNER } from "../../components/rollout/nodes";
 import { isCall } from "../support/node-root/call-log";
 import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
 import { World, type UpRecord } from "../support/world/world";
@@ -25,6 +27,8 @@ describe("the field article's bump on 1 control-plane and 3 worker pets nodes", 
       stack: "article",
       release: "18.04",
       legacy: true,
+      // The SSH user may run only the converge runner as root (sudoers/kubeherd), as README "Least rights" sets it up.
+      sudo: "converge",
       versions: ARTICLE_VERSIONS,
       pets: [
         { name: "control-plane", role: "control-plane", nodes: ["cp-1"] },
@@ -64,7 +68,8 @@ describe("the field article's bump on 1 control-plane and 3 worker pets nodes", 
       const reasons = events.filter((e) => e.involvedObject.name === node && e.involvedObject.uid === node).map((e) => e.reason);
       // The adopting up took each node over undrained and ran its (idempotent) converge; the bump drained, converged
       // and uncordoned each node once; the second bump changed nothing and recorded nothing.
-      expect(reasons, node).toEqual(["KubeherdAdopted", "KubeherdConverged", "KubeherdDrained", "KubeherdConverged", "KubeherdUncordoned"]);
+      // The bump's first drain tainted every node it was due to change (all four) before cp-1 was cordoned.
+      expect(reasons, node).toEqual(["KubeherdAdopted", "KubeherdConverged", "KubeherdRolloutPending", "KubeherdDrained", "KubeherdConverged", "KubeherdUncordoned"]);
     }
   });
 
@@ -111,6 +116,25 @@ describe("the field article's bump on 1 control-plane and 3 worker pets nodes", 
   it("has the workloads back at their ready counts", async () => {
     expect(await world.workloads.ready("deployment", "web")).toBe(3);
     expect(await world.workloads.ready("statefulset", "db")).toBe(3);
+  });
+
+  it("takes the rollout's PreferNoSchedule taint off every node with its uncordon, and marks what each converged to", async () => {
+    const nodes = (await world.client.list("nodes")).items.filter((n) => ["cp-1", ...WORKERS].includes(n.metadata?.name ?? ""));
+    expect(nodes).toHaveLength(4);
+    for (const n of nodes) {
+      expect((n.spec?.taints ?? []).map((t) => t.key), n.metadata?.name).not.toContain(ROLLOUT_PENDING);
+      expect(n.metadata?.annotations?.[CONVERGED_TO], n.metadata?.name).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+  });
+
+  it("converges every node through the runner, the one command its SSH user may run as root", async () => {
+    for (const n of world.nodes.values()) {
+      const sudo = await n.root.shOrThrow("sudo -l -U ubuntu");
+      expect(sudo.stdout.split("\n").filter((l) => /^\s+\(/.test(l)).map((l) => l.trim()), n.name).toEqual([`(root) NOPASSWD: ${CONVERGE_RUNNER} ""`]);
+      // One kept script per converge: the adopting up's and the bump's (the second up ran none).
+      const kept = await n.root.shOrThrow("ls /var/log/kubeherd");
+      expect(kept.stdout.trim().split("\n").filter((f) => /^converge-.*\.sh$/.test(f)), n.name).toHaveLength(2);
+    }
   });
 
   it("changes nothing on a second up", () => {

@@ -5,11 +5,15 @@
  * time) and `surge` (replacements first, old nodes drained and terminated at the end), with a Deployment under a
  * PDB running. Judged from the API's record of the `up`.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
 import { World, type UpRecord } from "../support/world/world";
 
 const SUBNETS = ["subnet-0e2e0000000000001", "subnet-0e2e0000000000002"];
+/** iam/provider-actions.json: the AWS actions per resource type and operation the deployer policy grants. */
+const IAM_TABLE = JSON.parse(readFileSync(join(__dirname, "..", "..", "iam", "provider-actions.json"), "utf8")) as { resources: Record<string, Record<string, string[]>> };
 
 describe.each([
   { strategy: "rolling", size: 2 },
@@ -41,6 +45,16 @@ describe.each([
   }, 1_800_000);
   afterAll(async () => {
     await world?.stop();
+  });
+
+  it("makes only resource operations whose AWS actions iam/provider-actions.json lists (and so the deployer policy grants)", () => {
+    const operations = [...new Set(world.cloud?.operations ?? [])].sort();
+    expect(operations).toEqual(expect.arrayContaining(["aws:ec2/instance:Instance create", "aws:ec2/instance:Instance delete", "aws:ec2/launchTemplate:LaunchTemplate create"]));
+    const missing = operations.filter((o) => {
+      const [type, op] = o.split(" ");
+      return (IAM_TABLE.resources[type]?.[op] ?? []).length === 0;
+    });
+    expect(missing).toEqual([]);
   });
 
   it("launches the pool's nodes from the launch template, and they join Ready on the pinned kubelet", () => {

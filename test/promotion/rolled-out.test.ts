@@ -5,8 +5,8 @@ import { rolledOutOf } from "../../components/promotion/rolled-out";
 import { articleConfig, currentConfig } from "../support/fixtures/config";
 
 describe("rolledOutOf", () => {
-  it("lists the pins, the release and every pool's nodes in rollout order", () => {
-    expect(rolledOutOf(articleConfig())).toEqual({
+  it("lists the pins, the release, every pool's nodes in rollout order, the cattle image and the region", () => {
+    expect(rolledOutOf(articleConfig(), "eu-west-1")).toEqual({
       kubernetes: "1.13.2",
       pins: { "docker-ce": "18.06.1~ce~3-0~ubuntu", kubeadm: "1.13.2-00", kubelet: "1.13.2-00", kubectl: "1.13.2-00" },
       release: "18.04",
@@ -16,6 +16,8 @@ describe("rolledOutOf", () => {
         workers: { pins: { "docker-ce": "18.06.1~ce~3-0~ubuntu", kubeadm: "1.13.2-00", kubelet: "1.13.2-00", kubectl: "1.13.2-00" }, nodes: ["workers-0", "workers-1", "workers-2"] },
         storage: { pins: { "docker-ce": "18.06.1~ce~3-0~ubuntu", kubeadm: "1.13.2-00", kubelet: "1.13.2-00", kubectl: "1.13.2-00" }, nodes: ["storage-1"] },
       },
+      image: "ami-0abcdef1234567890",
+      region: "eu-west-1",
     });
   });
 

@@ -50,6 +50,9 @@ export interface CloudEvent {
 
 export class FakeCloud {
   readonly events: CloudEvent[] = [];
+  /** Every resource operation the aws stand-in forwarded (`aws:ec2/instance:Instance create`), in order: what
+   *  iam/provider-actions.json must cover. */
+  readonly operations: string[] = [];
   readonly instances = new Map<string, Instance>();
   private readonly parameters: Record<string, string> = {};
   private readonly templates = new Map<string, string[]>();
@@ -110,6 +113,7 @@ export class FakeCloud {
   }
 
   private async handle(c: CloudCall): Promise<CloudAnswer> {
+    this.operations.push(`${c.type} ${c.op}`);
     const arn = (service: string, resource: string) => `arn:aws:${service}:${c.region}:000000000000:${resource}`;
     switch (`${c.type} ${c.op}`) {
       case "aws:kms/key:Key create": {

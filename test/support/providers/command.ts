@@ -57,7 +57,8 @@ export function knownHostsLine(host: string, port: number, hostKey: string): str
   return `${port === 22 ? host : `[${host}]:${port}`} ${hostKey.trim()}\n`;
 }
 
-async function runRemote(c: Connection, command: string): Promise<{ stdout: string; stderr: string }> {
+/** Runs `command` over SSH; `stdin` (the provider's `stdin` input) is written to the session's stdin, as the real provider does. */
+async function runRemote(c: Connection, command: string, stdin?: string): Promise<{ stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "kubeherd-ssh-"));
   try {
     const identity = join(dir, "id");
@@ -65,7 +66,7 @@ async function runRemote(c: Connection, command: string): Promise<{ stdout: stri
     writeFileSync(identity, c.privateKey.endsWith("\n") ? c.privateKey : `${c.privateKey}\n`, { mode: 0o600 });
     writeFileSync(knownHosts, c.hostKey ? knownHostsLine(c.host, c.port, c.hostKey) : "");
     return await new Promise((resolve, reject) => {
-      execFile("ssh", sshArgs(c, { identity, knownHosts }, command), { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile("ssh", sshArgs(c, { identity, knownHosts }, command), { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
         const code = (err as { code?: number }).code;
         const tail = stderr.trim().split("\n").slice(-15).join("\n");
@@ -74,6 +75,7 @@ async function runRemote(c: Connection, command: string): Promise<{ stdout: stri
           ? `ssh ${c.user}@${c.host}:${c.port}: could not connect within ${c.dialErrorLimit} attempt(s) of ${c.perDialTimeout}s: ${tail}`
           : `ssh ${c.user}@${c.host}:${c.port}: Process exited with status ${code ?? "?"}:\n${tail}`));
       });
+      child.stdin?.end(stdin ?? "");
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -84,7 +86,8 @@ const remoteCommand: ResourceType = {
   replaceOn: ["triggers"],
   async create(inputs) {
     const create = reveal(inputs.create);
-    const out = typeof create === "string" ? await runRemote(connectionOf(inputs), create) : { stdout: "", stderr: "" };
+    const stdin = reveal(inputs.stdin);
+    const out = typeof create === "string" ? await runRemote(connectionOf(inputs), create, typeof stdin === "string" ? stdin : undefined) : { stdout: "", stderr: "" };
     return { id: `cmd-${process.hrtime.bigint()}`, outs: { ...inputs, ...out } };
   },
   async update(_id, olds, news) {

@@ -21,8 +21,8 @@ export function knownHostsLine(host: string, port: number, hostKey: string): str
   return `${port === 22 ? host : `[${host}]:${port}`} ${hostKey}`;
 }
 
-/** Runs `command` on the target with strict host key checking against its pinned key only. */
-export async function sshRun(target: SshTarget, command: string, timeoutMs = 60_000): Promise<Outcome> {
+/** Runs `command` on the target with strict host key checking against its pinned key only; `input` goes to its stdin. */
+export async function sshRun(target: SshTarget, command: string, timeoutMs = 60_000, input?: string): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), "kubeherd-ssh-"));
   try {
     writeFileSync(join(dir, "id"), target.privateKey, { mode: 0o600 });
@@ -41,7 +41,7 @@ export async function sshRun(target: SshTarget, command: string, timeoutMs = 60_
         "-p", String(target.port),
         "--", `${target.user}@${target.host}`, command,
       ],
-      { timeoutMs },
+      { timeoutMs, ...(input !== undefined ? { input } : {}) },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -53,6 +53,8 @@ export function stackFile(args: {
   pools: PoolSpec[];
   legacy?: boolean;
   repositories?: Record<string, string>;
+  /** The pets pools' `ssh.sudo`. @default unset (the schema's) */
+  sudo?: "bash" | "converge";
 }): StackFile {
   const pools = args.pools.map((p) => {
     const rollout = { ...TEST_ROLLOUT, ...p.rollout };
@@ -61,7 +63,7 @@ export function stackFile(args: {
       return {
         name: p.name, role: p.role, mode: "pets",
         nodes: (p.hosts ?? []).map((h) => ({ name: h.name, host: h.host, hostKey: h.hostKey })),
-        ssh: { user: "ubuntu", port, connectTimeoutSeconds: 10 },
+        ssh: { user: "ubuntu", port, connectTimeoutSeconds: 10, ...(args.sudo ? { sudo: args.sudo } : {}) },
         rollout,
       };
     }

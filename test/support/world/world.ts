@@ -20,6 +20,7 @@ import { startControlPlane, type ControlPlane } from "../control-plane/control-p
 import { registerKwokNode } from "../control-plane/kwok-nodes";
 import { osImageOf, startKubeletAgent, statusOf, type KubeletAgent } from "../ssh-nodes/kubelet-agent";
 import { makeClientKey, startSshNode, type ClientKey, type SshNode } from "../ssh-nodes/ssh-node";
+import { limitSudo } from "../ssh-nodes/least-sudo";
 import { LocalStack } from "../local-stack/local-stack";
 import type { UpReport } from "../local-stack/up";
 import { REPO_DIR } from "../fixtures/stackfiles";
@@ -52,6 +53,9 @@ export interface WorldOptions {
   legacy?: boolean;
   pets: PetsPoolSpec[];
   cattle?: CattlePoolSpec[];
+  /** `converge`: the SSH user may run only the converge runner under sudo (sudoers/kubeherd), and the stack's pets
+   *  pools set `ssh.sudo: converge`. @default the image's NOPASSWD:ALL and `sudo -n bash -c` */
+  sudo?: "converge";
   /** Lays what the node's own history left on it (kubeadm's flags file, say), after it joined. */
   prepare?: (node: SshNode) => void;
   log?: (line: string) => void;
@@ -145,7 +149,7 @@ export class World {
         name: c.name, role: "worker" as const, mode: "cattle" as const, size: c.size, subnets: c.subnets, rollout: { ...c.rollout, ...rollout[c.name] },
       })),
     ];
-    return stackFile({ cluster: { endpoint: this.cp.endpoint, caCertHash: this.cp.caCertHash }, versions, release: this.options.release, pools, legacy: this.options.legacy, repositories });
+    return stackFile({ cluster: { endpoint: this.cp.endpoint, caCertHash: this.cp.caCertHash }, versions, release: this.options.release, pools, legacy: this.options.legacy, repositories, sudo: this.options.sudo });
   }
 
   node(name: string): SshNode {
@@ -186,6 +190,7 @@ export class World {
       for (const [i, name] of pool.nodes.entries()) {
         // 127.1.<pid>.x: runs of the tier in two processes at once never share an address.
         const node = await startSshNode({ name, address: `127.1.${process.pid % 250}.${address++}`, release: options.release, clientKey: this.key });
+        if (options.sudo === "converge") await limitSudo(node.root);
         this.nodes.set(name, node);
         await node.root.seed(pins, sources);
         const controlPlane = pool.role === "control-plane";
