@@ -37,6 +37,14 @@ export function nodeResourceName(mode: "cattle" | "pets", component: string, nod
   return mode === "cattle" ? node : `${component}-${node}`;
 }
 
+/**
+ * A journey's stage resource for a node (components/rollout/journey-plan.ts): the node's resource name and the
+ * minor the stage reaches, `storage-storage-1-to-1-32`. Deleted by the `up` after the journey, running nothing.
+ */
+export function stageResourceName(resourceName: string, minor: string): string {
+  return `${resourceName}-to-${minor.replace(/\./g, "-")}`;
+}
+
 /** A cattle instance: replaced delete-before-create when rolling, create-before-delete when surging. */
 export function cattleNodeOptions(args: {
   strategy: "rolling" | "surge";

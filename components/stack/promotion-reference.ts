@@ -36,6 +36,7 @@ const rolledOutSchema: z.ZodType<RolledOut> = z.object({
   release: z.string(),
   systemUpgrade: z.string().optional(),
   pools: z.record(z.string(), z.object({ pins: pinsSchema, nodes: z.array(z.string()) })),
+  passed: z.array(z.object({ kubernetes: z.string(), pins: pinsSchema })).optional(),
 });
 
 export interface Read {

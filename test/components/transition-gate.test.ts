@@ -12,7 +12,7 @@ import { formatProblem } from "../../components/config/problems";
 import { readStackFile } from "../../components/config/stackfile";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
-import { checkTransition } from "../../components/versions/rules";
+import { deployedOfConfig, judgeTransition } from "../../components/versions/transition";
 import { settle, useMocks, valueOf } from "../support/fixtures/mocks";
 import { REPO_DIR } from "../support/fixtures/stackfiles";
 
@@ -47,11 +47,12 @@ const withVersions = (config: KubeherdConfig, versions: Record<string, unknown>)
 const nodeResources = (registered: { type: string }[]) => registered.filter((r) => r.type !== "pulumi:pulumi:StackReference");
 
 describe("the program judges the transition from what the stack has rolled out", () => {
-  it("refuses a skipped minor before any resource is registered, with the plan's line", async () => {
+  it("refuses a skipped minor without the journey's release before any resource is registered, with the plan's line", async () => {
     const rolled = withVersions(devConfig(), kube("1.31.4"));
     const { registered, result } = await run(kube("1.33.5"), rolled);
-    const planLines = checkTransition(rolled, withVersions(devConfig(), kube("1.33.5"))).filter((p) => p.severity === "error").map(formatProblem);
-    expect(planLines[0]).toMatch(/^kubeherd:versions\.kubernetes: .*skipping 1\.32.*the journey: 1\.31 → 1\.32 → 1\.33/);
+    // The plan's judge (cli/offline-plan.ts): a multi-minor bump is a journey, refused while a minor's release is missing.
+    const planLines = judgeTransition(deployedOfConfig(rolled), withVersions(devConfig(), kube("1.33.5")), { journeys: true }).filter((p) => p.severity === "error").map(formatProblem);
+    expect(planLines[0]).toMatch(/^kubeherd:versions\.kubernetes: .*skipping 1\.32.*the journey: 1\.31 → 1\.32 → 1\.33.*kubeherd:versions\.journey/);
     const message = await result.then(() => "", (e: Error) => e.message);
     for (const line of planLines) expect(message).toContain(line);
     await settle();
