@@ -11,7 +11,7 @@ import { sshSchema, type CattlePool, type KubeherdConfig, type PetsPool, type Po
 import { PetsPoolComponent } from "./pets";
 import { gateTrigger, rolloutBatches, type Batch } from "./rollout/batches";
 import type { JourneyDeclarations } from "./rollout/journey-plan";
-import { poolsInRolloutOrder } from "./rollout/nodes";
+import { poolsInRolloutOrder, type CattleNode } from "./rollout/nodes";
 import { pinList, poolVersions } from "./versions/pins";
 
 export interface KubeherdClusterArgs {
@@ -26,6 +26,8 @@ export interface KubeherdClusterArgs {
   now: number;
   /** `pool/node` of the pets nodes whose only change is kubectl (rollout/client-only.ts): not drained. */
   clientOnly?: ReadonlySet<string>;
+  /** Cattle pools whose only change is kubectl (rollout/cattle-client-only.ts): their nodes as launched. */
+  cattleLaunched?: ReadonlyMap<string, { nodes: readonly CattleNode[] }>;
   /** A journey from what the stack has rolled out (components/rollout/journey-plan.ts): its stages, in order. */
   journey?: JourneyDeclarations;
 }
@@ -63,7 +65,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
     let after: pulumi.Resource | undefined;
 
     const cattlePool = (pool: CattlePool, poolBatches: readonly Batch[]) => {
-      const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, batches: poolBatches, after, gateTrigger: trigger, now: args.now }, { parent: this });
+      const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, batches: poolBatches, after, gateTrigger: trigger, now: args.now, launched: args.cattleLaunched?.get(pool.name)?.nodes }, { parent: this });
       after = c.lastGate ?? after;
       this.nodes.push(...c.instances);
       outputs.set(pool.name, {

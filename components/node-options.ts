@@ -52,8 +52,11 @@ export function cattleNodeOptions(args: {
   /** The gate after the previous batch; none for the cluster's first batch. */
   after?: pulumi.Resource;
   hooks: NodeHooks;
+  /** A kubectl-only change (rollout/cattle-client-only.ts): the instance keeps the template version it was made from. */
+  keepLaunchTemplate?: boolean;
 }): pulumi.CustomResourceOptions {
   return {
+    ...(args.keepLaunchTemplate ? { ignoreChanges: ["launchTemplate"] } : {}),
     // Never another node's outputs as inputs: that would pull dependents into an early delete (FACTS.md §1).
     dependsOn: args.after ? [args.after] : [],
     deleteBeforeReplace: args.strategy === "rolling",

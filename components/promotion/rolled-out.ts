@@ -5,6 +5,7 @@
  */
 import type { KubeherdConfig } from "../config/schema";
 import { cattleNodeName, petsNodeNames, poolsInRolloutOrder } from "../rollout/nodes";
+import type { Launched } from "../rollout/cattle-client-only";
 import type { Journey } from "../versions/journey";
 import { pinList, poolVersions } from "../versions/pins";
 
@@ -19,7 +20,7 @@ export interface RolledOut {
   /** The last system upgrade token that ran, when the stack has one. */
   systemUpgrade?: string;
   /** Per pool, in rollout order: the pins its nodes run and the nodes' names. */
-  pools: Record<string, { pins: Record<string, string>; nodes: string[] }>;
+  pools: Record<string, { pins: Record<string, string>; nodes: string[]; launched?: Launched }>;
   /**
    * The releases the stack ran before this one, oldest first: its earlier rollouts and the stages of its journeys
    * (the control plane's release and the cluster-wide pins of each), at most PASSED_KEPT. The promotion gate takes
@@ -42,6 +43,8 @@ export interface RolledOutHistory {
   before?: RolledOut;
   /** The journey this `up` walked (components/versions/journey.ts). */
   journey?: Journey;
+  /** Per cattle pool, what its instances were launched with (components/rollout/cattle-client-only.ts). */
+  launched?: Record<string, Launched>;
 }
 
 export function rolledOutOf(config: KubeherdConfig, history: RolledOutHistory = {}): RolledOut {
@@ -50,7 +53,8 @@ export function rolledOutOf(config: KubeherdConfig, history: RolledOutHistory = 
   const pools: RolledOut["pools"] = {};
   for (const pool of poolsInRolloutOrder(config)) {
     const nodes = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
-    pools[pool.name] = { pins: Object.fromEntries(pinList(poolVersions(config, pool))), nodes };
+    const launched = history.launched?.[pool.name];
+    pools[pool.name] = { pins: Object.fromEntries(pinList(poolVersions(config, pool))), nodes, ...(launched ? { launched } : {}) };
   }
   const passed = passedReleases({ kubernetes: config.versions.kubernetes, pins }, history);
   return {
