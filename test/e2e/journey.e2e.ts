@@ -92,7 +92,59 @@ describe("a journey 1.32 -> 1.34 on 1 control-plane and 2 worker pets nodes, in 
   it("changes nothing on any node on the next up: it only deletes the stage resources, which runs nothing", () => {
     expect(again.report.result).toBe("succeeded");
     expect(again.record.cordonOrder()).toEqual([]);
-    expect(Object.keys(again.report.resourceChanges).filter((k) => !["same", "read", "delete"].includes(k))).toEqual([]);
+    // Deleted: the stage resources and the journey's gates; created: the three batch gates under their usual names
+    // (engine bookkeeping, no provider). Nothing updated or replaced, and nothing ran on a node.
+    const { same: _same, read: _read, delete: deleted, create: created, ...rest } = again.report.resourceChanges;
+    expect(rest).toEqual({});
+    expect(created).toBe(3);
+    expect(deleted).toBeGreaterThanOrEqual(3);
     expect(callsDuringAgain).toEqual({ "cp-1": 0, "w-1": 0, "w-2": 0 });
+  });
+});
+
+describe("a journey that fails at its second stage, and the up that resumes it", () => {
+  let world: World;
+  let failed: UpRecord;
+  let resumed: UpRecord;
+  let workersAfterFailure: Record<string, string>;
+
+  beforeAll(async () => {
+    world = await World.start({
+      stack: "journey-resume",
+      release: "22.04",
+      versions: START,
+      prepare: (node) => node.root.write(KUBEADM_FLAGS, CONTAINERD_FLAGS),
+      pets: [
+        { name: "control-plane", role: "control-plane", nodes: ["cp-1"] },
+        { name: "workers", role: "worker", nodes: WORKERS },
+      ],
+    });
+    await world.up(START);
+    for (const n of world.nodes.values()) n.root.clearCalls();
+    // kubeadm upgrade apply of 1.34 (stage 2) fails once on cp-1, after stage 1 took it to 1.33.
+    world.node("cp-1").root.failOnce("kubeadm", "v1.34.2");
+    failed = await world.up(TARGET);
+    workersAfterFailure = Object.fromEntries(WORKERS.map((w) => [w, world.node(w).root.versions(["kubelet"]).kubelet ?? ""]));
+    resumed = await world.up(TARGET);
+  }, 2_400_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it("stops at stage 2, naming the node's stage resource, with no worker taken out", () => {
+    expect(failed.report.result).toBe("failed");
+    expect(failed.report.output).toContain("control-plane-cp-1");
+    expect(failed.record.cordonOrder()).toEqual(["cp-1", "cp-1"]);
+    expect(workersAfterFailure).toEqual({ "w-1": "1.32.9-1.1", "w-2": "1.32.9-1.1" });
+  });
+
+  it("resumes at stage 2: stage 1 is not run again, and the journey completes", () => {
+    expect(resumed.report.error).toBeUndefined();
+    expect(resumed.report.result).toBe("succeeded");
+    expect(resumed.record.cordonOrder()).toEqual(["cp-1", ...WORKERS, ...WORKERS]);
+    const applies = world.node("cp-1").root.calls().filter(isCall("kubeadm", "upgrade", "apply")).map((c) => c.args.find((a) => a.startsWith("v")));
+    // v1.33.5 once (stage 1, in the failed up); v1.34.2 twice: the injected failure, then the resumed stage 2.
+    expect(applies).toEqual(["v1.33.5", "v1.34.2", "v1.34.2"]);
+    for (const n of world.nodes.values()) expect(n.root.versions(PINS), n.name).toEqual({ kubeadm: "1.34.2-1.1", kubelet: "1.34.2-1.1", kubectl: "1.34.2-1.1" });
   });
 });
