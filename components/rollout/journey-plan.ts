@@ -81,7 +81,8 @@ export function planJourneyRollout({ stack, base, target, region, journey }: Jou
     const basePool = base.pools.find((p) => p.name === name);
     if (!pool) continue;
     const plan = planRollout({ stack, base: { ...base, versions: ran, pools: basePool ? [basePool] : [] }, target: { ...target, pools: [pool] }, region });
-    const size = plan.steps.length ? Math.max(...plan.steps.map((s) => s.batch)) : 0;
+    // Numbered as the program numbers them (journeyDeclarations' trailingBatches): every batch of the pool counts.
+    const size = rolloutBatches({ ...target, pools: [pool] }).length;
     steps.push(...plan.steps.map((s) => ({ ...s, batch: s.batch + last })));
     last += size;
     for (const summary of plan.pools) summaries.set(summary.pool, mergeSummary(summaries.get(summary.pool), summary));
