@@ -141,7 +141,10 @@ describe("a journey that fails at its second stage, and the up that resumes it",
   it("resumes at stage 2: stage 1 is not run again, and the journey completes", () => {
     expect(resumed.report.error).toBeUndefined();
     expect(resumed.report.result).toBe("succeeded");
-    expect(resumed.record.cordonOrder()).toEqual(["cp-1", ...WORKERS, ...WORKERS]);
+    // cp-1 is still cordoned by kubeherd from the failed stage: drained again without a new cordon, then back.
+    expect(resumed.record.cordonOrder()).toEqual([...WORKERS, ...WORKERS]);
+    expect(resumed.record.maxUnschedulable().count).toBe(1);
+    expect(resumed.record.lastNodes().get("cp-1")).toMatchObject({ ready: true, unschedulable: false, kubeletVersion: "v1.34.2" });
     const applies = world.node("cp-1").root.calls().filter(isCall("kubeadm", "upgrade", "apply")).map((c) => c.args.find((a) => a.startsWith("v")));
     // v1.33.5 once (stage 1, in the failed up); v1.34.2 twice: the injected failure, then the resumed stage 2.
     expect(applies).toEqual(["v1.33.5", "v1.34.2", "v1.34.2"]);
