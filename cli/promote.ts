@@ -12,6 +12,7 @@ import { join, relative } from "node:path";
 import { formatProblem } from "../components/config/problems";
 import { readStackFile, StackFileError } from "../components/config/stackfile";
 import { unifiedDiff } from "../components/promotion/file-diff";
+import { nextStage } from "../components/promotion/next-stage";
 import { promoteStackText } from "../components/promotion/promote-versions";
 import { parseCommand, type CommandSpec } from "./args";
 import { FORMATS, type Format } from "./format";
@@ -67,9 +68,17 @@ export function runPromote(opts: PromoteOptions): PromoteResult {
   if (declared?.from === undefined) notes.push(`warning: kubeherd:promotion: ${opts.to} does not name a stack it promotes from, so no gate checks that ${opts.from} has rolled these pins out`);
 
   const before = readFileSync(targetPath, "utf8");
+  // Two or more minors behind: the next stage of the source's journey, not the whole bump (promotion/next-stage.ts).
+  const targetVersions = readStackFile(targetPath).values["kubeherd:versions"] as { kubernetes?: unknown } | undefined;
+  const stage = source.config ? nextStage(source.config.versions, typeof targetVersions?.kubernetes === "string" ? targetVersions.kubernetes : undefined) : { kind: "whole" as const };
+  if (stage.kind === "refused") return refuse([stage.message, `promotion refused: ${opts.to} cannot skip a minor; nothing written`]);
+  const stagePins: Record<string, string> = stage.kind === "stage" ? { kubernetes: stage.pins.kubernetes, kubeadm: stage.pins.kubeadm, kubelet: stage.pins.kubelet, kubectl: stage.pins.kubectl } : {};
+  if (stage.kind === "stage") {
+    notes.push(`${opts.to} is ${stage.path.length - 1} minors behind ${opts.from} (${stage.path.join(" → ")}): promoting the next stage, ${stage.minor} (${stage.pins.kubernetes}); promote again after ${opts.to}'s pulumi up for the next`);
+  }
   let promoted: { text: string; changed: string[] };
   try {
-    promoted = promoteStackText(readFileSync(sourcePath, "utf8"), before);
+    promoted = promoteStackText(readFileSync(sourcePath, "utf8"), before, stagePins);
   } catch (e) {
     return refuse([`${relative(opts.dir, targetPath)}: ${(e as Error).message}`]);
   }

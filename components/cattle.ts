@@ -13,7 +13,7 @@ import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { cattleNodeOptions, declareBatches, nodeResourceName } from "./node-options";
 import type { Batch } from "./rollout/batches";
-import { cattleNodes, nodeExpectations } from "./rollout/nodes";
+import { cattleNodes, nodeExpectations, type CattleNode } from "./rollout/nodes";
 
 export interface CattlePoolArgs {
   config: KubeherdConfig;
@@ -29,6 +29,8 @@ export interface CattlePoolArgs {
   gateTrigger: string;
   /** Milliseconds since the epoch, for the join token's rotation. */
   now: number;
+  /** On a kubectl-only change (rollout/cattle-client-only.ts): the nodes as launched, whose fingerprints stay the triggers. */
+  launched?: readonly CattleNode[];
 }
 
 export class CattlePoolComponent extends pulumi.ComponentResource {
@@ -61,7 +63,7 @@ export class CattlePoolComponent extends pulumi.ComponentResource {
       }, {
         parent: this,
         // The join token is the launch template's dependency (launch-template.ts): one edge per node fewer.
-        ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: node.fingerprint, after, hooks: nodeHooks }),
+        ...cattleNodeOptions({ strategy: pool.rollout.strategy, fingerprint: args.launched?.[node.index]?.fingerprint ?? node.fingerprint, after, hooks: nodeHooks, keepLaunchTemplate: args.launched !== undefined }),
       });
       pulumi.all([instance.id, instance.privateDns, instance.privateIp]).apply(([instanceId, privateDns, privateIp]) =>
         registerNodeIdentity(resourceName, { instanceId, privateDns, privateIp }),

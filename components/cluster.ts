@@ -7,10 +7,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CattlePoolComponent } from "./cattle";
 import { createsInstances } from "./config/pools";
-import { sshSchema, type KubeherdConfig } from "./config/schema";
+import { sshSchema, type CattlePool, type KubeherdConfig, type PetsPool, type Pool } from "./config/schema";
 import { PetsPoolComponent } from "./pets";
-import { gateTrigger, rolloutBatches } from "./rollout/batches";
-import { poolsInRolloutOrder } from "./rollout/nodes";
+import { gateTrigger, rolloutBatches, type Batch } from "./rollout/batches";
+import type { JourneyDeclarations } from "./rollout/journey-plan";
+import { poolsInRolloutOrder, type CattleNode } from "./rollout/nodes";
 import { pinList, poolVersions } from "./versions/pins";
 
 export interface KubeherdClusterArgs {
@@ -25,6 +26,10 @@ export interface KubeherdClusterArgs {
   now: number;
   /** `pool/node` of the pets nodes whose only change is kubectl (rollout/client-only.ts): not drained. */
   clientOnly?: ReadonlySet<string>;
+  /** Cattle pools whose only change is kubectl (rollout/cattle-client-only.ts): their nodes as launched. */
+  cattleLaunched?: ReadonlyMap<string, { nodes: readonly CattleNode[] }>;
+  /** A journey from what the stack has rolled out (components/rollout/journey-plan.ts): its stages, in order. */
+  journey?: JourneyDeclarations;
 }
 
 export interface PoolOutputs {
@@ -55,27 +60,61 @@ export class KubeherdCluster extends pulumi.ComponentResource {
       : undefined;
     const batches = rolloutBatches(config);
     const trigger = gateTrigger(config, args.region);
+    const pets = new Map<string, PetsPoolComponent>();
+    const outputs = new Map<string, PoolOutputs>();
     let after: pulumi.Resource | undefined;
 
-    for (const pool of poolsInRolloutOrder(config)) {
-      const pins = Object.fromEntries(pinList(poolVersions(config, pool)));
-      const order = { batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger };
-      if (pool.mode === "cattle") {
-        const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, ...order, now: args.now }, { parent: this });
-        after = c.lastGate ?? after;
-        this.nodes.push(...c.instances);
-        this.pools[pool.name] = {
-          mode: "cattle", role: pool.role, pins, nodes: c.nodeNames,
-          launchTemplateId: c.launchTemplate.id, launchTemplateVersion: c.launchTemplate.latestVersion, instanceIds: c.instances.map((i) => i.id),
-        };
-      } else {
-        const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
-        const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2, clientOnly: args.clientOnly }, { parent: this });
-        after = p.lastGate ?? after;
-        this.nodes.push(...p.commands);
-        this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };
+    const cattlePool = (pool: CattlePool, poolBatches: readonly Batch[]) => {
+      const c = new CattlePoolComponent(pool.name, { config, pool, region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, batches: poolBatches, after, gateTrigger: trigger, now: args.now, launched: args.cattleLaunched?.get(pool.name)?.nodes }, { parent: this });
+      after = c.lastGate ?? after;
+      this.nodes.push(...c.instances);
+      outputs.set(pool.name, {
+        mode: "cattle", role: pool.role, pins: pinsOf(pool), nodes: c.nodeNames,
+        launchTemplateId: c.launchTemplate.id, launchTemplateVersion: c.launchTemplate.latestVersion, instanceIds: c.instances.map((i) => i.id),
+      });
+    };
+    const petsPool = (pool: PetsPool, nodesLater: boolean) => {
+      const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
+      const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
+      const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger, ec2, clientOnly: args.clientOnly, nodesLater }, { parent: this });
+      after = p.lastGate ?? after;
+      pets.set(pool.name, p);
+      outputs.set(pool.name, { mode: "pets", role: pool.role, pins: pinsOf(pool), nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined });
+    };
+    const pinsOf = (pool: Pool) => Object.fromEntries(pinList(poolVersions(config, pool)));
+
+    if (!args.journey) {
+      for (const pool of poolsInRolloutOrder(config)) {
+        if (pool.mode === "cattle") cattlePool(pool, batches.filter((b) => b.pool === pool.name));
+        else petsPool(pool, false);
       }
+    } else {
+      // A journey (components/rollout/journey-plan.ts): the pets pools first, their nodes declared stage by stage;
+      // each cattle pool in its one stage; the gate chain runs through the stages in order.
+      const journey = args.journey;
+      for (const pool of poolsInRolloutOrder(config)) if (pool.mode === "pets") petsPool(pool, true);
+      const declare = (pool: Pool, poolBatches: readonly Batch[], stage?: { config: KubeherdConfig; minor: string }) => {
+        if (pool.mode === "cattle") return cattlePool(pool, poolBatches);
+        const component = pets.get(pool.name) as PetsPoolComponent;
+        const before = component.commands.length;
+        after = component.declareNodes({ config: stage?.config ?? config, batches: poolBatches, after, ...(stage ? { stage: stage.minor } : { clientOnly: args.clientOnly }) }) ?? after;
+        this.nodes.push(...component.commands.slice(before));
+      };
+      for (const st of journey.stages) {
+        for (const part of st.pools) {
+          const pool = config.pools.find((p) => p.name === part.pool) as Pool;
+          // A pool's own resources in its last stage converge to the target config's exact scripts.
+          declare(pool, part.batches, part.own ? undefined : { config: st.config, minor: st.stage.minor });
+        }
+      }
+      for (const name of journey.trailing) {
+        const pool = config.pools.find((p) => p.name === name) as Pool;
+        declare(pool, journey.trailingBatches.filter((b) => b.pool === name));
+      }
+    }
+    for (const pool of poolsInRolloutOrder(config)) {
+      const out = outputs.get(pool.name);
+      if (out) this.pools[pool.name] = out;
     }
     this.registerOutputs({ pools: this.pools });
   }

@@ -37,6 +37,14 @@ export function nodeResourceName(mode: "cattle" | "pets", component: string, nod
   return mode === "cattle" ? node : `${component}-${node}`;
 }
 
+/**
+ * A journey's stage resource for a node (components/rollout/journey-plan.ts): the node's resource name and the
+ * minor the stage reaches, `storage-storage-1-to-1-32`. Deleted by the `up` after the journey, running nothing.
+ */
+export function stageResourceName(resourceName: string, minor: string): string {
+  return `${resourceName}-to-${minor.replace(/\./g, "-")}`;
+}
+
 /** A cattle instance: replaced delete-before-create when rolling, create-before-delete when surging. */
 export function cattleNodeOptions(args: {
   strategy: "rolling" | "surge";
@@ -44,8 +52,11 @@ export function cattleNodeOptions(args: {
   /** The gate after the previous batch; none for the cluster's first batch. */
   after?: pulumi.Resource;
   hooks: NodeHooks;
+  /** A kubectl-only change (rollout/cattle-client-only.ts): the instance keeps the template version it was made from. */
+  keepLaunchTemplate?: boolean;
 }): pulumi.CustomResourceOptions {
   return {
+    ...(args.keepLaunchTemplate ? { ignoreChanges: ["launchTemplate"] } : {}),
     // Never another node's outputs as inputs: that would pull dependents into an early delete (FACTS.md §1).
     dependsOn: args.after ? [args.after] : [],
     deleteBeforeReplace: args.strategy === "rolling",

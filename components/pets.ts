@@ -13,7 +13,7 @@ import { nodeHooks, registerNodeContext } from "./hooks";
 import { nodeTarget } from "./kube/due";
 import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
-import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
+import { declareBatches, nodeResourceName, petsNodeOptions, stageResourceName } from "./node-options";
 import type { Batch } from "./rollout/batches";
 import { nodeExpectations, petsNodes, poolUserData, remoteConverge } from "./rollout/nodes";
 
@@ -30,6 +30,8 @@ export interface PetsPoolArgs {
   gateTrigger: string;
   /** `pool/node` of the nodes whose only change is kubectl: the drain hook lets them be. */
   clientOnly?: ReadonlySet<string>;
+  /** The cluster declares the nodes itself, stage by stage (`declareNodes`), on a journey. @default false */
+  nodesLater?: boolean;
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -38,28 +40,51 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
   readonly commands: command.remote.Command[] = [];
   readonly instances: NodeInstance[] = [];
   readonly nodeNames: string[];
-  /** The gate after this pool's last batch. */
+  /** The gate after this pool's last batch (none when its nodes are declared later, `nodesLater`). */
   readonly lastGate?: pulumi.Resource;
+  private readonly args: PetsPoolArgs;
+  private readonly componentName: string;
+  private readonly hosts?: NodeInstance[];
 
   constructor(name: string, args: PetsPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kubeherd:index:PetsPool", name, {}, opts);
     const { config, pool } = args;
+    this.args = args;
+    this.componentName = name;
+    this.hosts = args.ec2 ? this.createInstances(name, args, args.ec2, petsNodes(config, pool).map((n) => n.node)) : undefined;
+    if (this.hosts) this.instances.push(...this.hosts);
+    this.nodeNames = args.batches.flatMap((b) => b.nodes);
+    if (!args.nodesLater) {
+      this.lastGate = this.declareNodes({ config, batches: args.batches, after: args.after, clientOnly: args.clientOnly });
+    }
+    this.registerOutputs({ nodes: this.nodeNames });
+  }
+
+  /**
+   * Declares one converge command per node of `batches` behind `after`, converging to `config`'s versions, and
+   * returns the last gate. With `stage`, the commands are a journey's stage resources (`<node>-to-1-32`, gates
+   * `<pool>-to-1-32-batch-N`); without, the pool's own commands.
+   */
+  declareNodes(opts: { config: KubeherdConfig; batches: readonly Batch[]; after?: pulumi.Resource; clientOnly?: ReadonlySet<string>; stage?: string }): pulumi.Resource | undefined {
+    const { pool, privateKey } = this.args;
+    const { config } = opts;
+    const name = this.componentName;
+    const hosts = this.hosts;
     // Validation requires ssh on pets pools; its defaults live in the schema alone.
     const ssh = pool.ssh ?? sshSchema.parse({});
     const nodes = petsNodes(config, pool);
     const expect = nodeExpectations(config, pool);
-    const hosts = args.ec2 ? this.createInstances(name, args, args.ec2, nodes.map((n) => n.node)) : undefined;
-    if (hosts) this.instances.push(...hosts);
 
-    const order = { name, pool: pool.name, batches: args.batches, nodes, after: args.after, trigger: args.gateTrigger, parent: this };
+    const order = { name: opts.stage ? stageResourceName(name, opts.stage) : name, pool: pool.name, batches: opts.batches, nodes, after: opts.after, trigger: this.args.gateTrigger, parent: this };
     const { resources, lastGate } = declareBatches(order, (node, i, batch, after) => {
-      const resourceName = nodeResourceName("pets", name, node.node);
+      const own = nodeResourceName("pets", name, node.node);
+      const resourceName = opts.stage ? stageResourceName(own, opts.stage) : own;
       const instance = hosts?.[i];
       const context = {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
         target: nodeTarget(node.triggers),
-        ...(args.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
+        ...(opts.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });
@@ -69,7 +94,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
           host: instance ? instance.privateIp : (node.host as string),
           port: ssh.port,
           user: ssh.user,
-          privateKey: args.privateKey,
+          privateKey,
           ...(node.hostKey ? { hostKey: node.hostKey } : {}),
           // An unreachable host fails within connectTimeoutSeconds, naming the node (the resource).
           perDialTimeout: 10,
@@ -89,11 +114,8 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
       return cmd;
     });
     this.commands.push(...resources);
-    this.lastGate = lastGate;
-    this.nodeNames = args.batches.flatMap((b) => b.nodes);
-    this.registerOutputs({ nodes: this.nodeNames });
+    return lastGate;
   }
-
 
   /** EC2 nodes from the pool's launch template; later template changes never replace them (they are pets). */
   private createInstances(name: string, args: PetsPoolArgs, ec2: NonNullable<PetsPoolArgs["ec2"]>, nodeNames: string[]): NodeInstance[] {

@@ -12,6 +12,8 @@ import { readRolledOut } from "./stack/promotion-reference";
 import type { RolledOut } from "./promotion/rolled-out";
 import { judgePlacement } from "./versions/placement";
 import { judgeTransition, type Deployed } from "./versions/transition";
+import { isJourney, journeyPoolProblems, planJourney, type Journey } from "./versions/journey";
+import { journeyDeclarations, type JourneyDeclarations } from "./rollout/journey-plan";
 
 /** A stack's `rolledOut` as the judge reads it: its pins (known packages only), its release and its Kubernetes. */
 export function deployedOfRolledOut(r: RolledOut): Deployed {
@@ -35,8 +37,25 @@ export async function transitionProblems(config: KubeherdConfig, region?: string
   const self = await readRolledOut("kubeherd-rolled-out", `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
   if (self.problems.length > 0) return { problems: self.problems };
   if (!self.value) return { problems: [] };
-  const deployed = deployedOfRolledOut(self.value);
-  return { problems: [...judgeTransition(deployed, config), ...judgePlacement(deployed, config, region)], rolledOut: self.value };
+  const from = deployedOfRolledOut(self.value);
+  // A multi-minor bump is a journey the program walks (journeyOfStack), judged as the plan judges it.
+  return { problems: [...judgeTransition(from, config, { journeys: true }), ...(isJourney(from, config) ? journeyPoolProblems(from, config) : []), ...judgePlacement(from, config, region)], rolledOut: self.value };
+}
+
+/**
+ * The journey this `up` walks from what the stack has rolled out to its config (the plan's stages, in order), or
+ * undefined when the control plane moves at most one minor. Throws a RunError, before any node resource is
+ * registered, when the program cannot walk it in one `up` (components/rollout/journey-plan.ts).
+ */
+export function journeyOfStack(config: KubeherdConfig, rolledOut: RolledOut | undefined, region: string): { journey: Journey; declarations: JourneyDeclarations } | undefined {
+  if (!rolledOut) return undefined;
+  const { journey } = planJourney(deployedOfRolledOut(rolledOut), config);
+  if (!journey) return undefined;
+  const declarations = journeyDeclarations(config, journey, region);
+  const errors = declarations.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) throw new pulumi.RunError(`journey refused:\n${errors.map(formatProblem).join("\n")}`);
+  void pulumi.log.info(`a journey of ${journey.stages.length} stages (${journey.path.join(" → ")}): ${journey.stages.map((s) => `stage ${s.number}: ${s.kind} to ${s.minor} (${s.pools.join(", ")})`).join("; ")}`);
+  return { journey, declarations };
 }
 
 /**

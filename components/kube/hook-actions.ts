@@ -219,6 +219,9 @@ function earlierNodes(ctx: NodeHookContext | undefined, env: HookEnv): EarlierNo
   const earlier: EarlierNode[] = [];
   for (const [name, other] of env.contexts) {
     if (other.batch === undefined || other.batch >= batch) continue;
+    // On a journey the same node has a resource per stage (components/rollout/journey-plan.ts): its own earlier
+    // stage is not a node before it, and after a failed stage it is the very node being taken out again.
+    if (other.mode === ctx.mode && other.pool === ctx.pool && other.node === ctx.node) continue;
     const identity = other.mode === "pets" ? petsIdentity(other.kubeNodeName ?? other.node) : env.identities?.get(name);
     if (identity) earlier.push({ node: other.node, identity });
   }

@@ -12,15 +12,20 @@ interface Gated {
   key: string;
   what: string;
   value: string;
-  source: (r: RolledOut) => string | undefined;
+  source: (r: Release) => string | undefined;
+  /** The versions (Kubernetes and pins) may be any one release the source passed through, taken whole. */
+  staged?: boolean;
 }
+
+/** A release as the gate compares it: the source's current rollout, or one it passed through (`passed`). */
+type Release = Pick<RolledOut, "kubernetes" | "pins"> & { release?: string };
 
 function gatedValues(target: KubeherdConfig): Gated[] {
   return [
-    { key: configKey("versions", ["kubernetes"]), what: "Kubernetes", value: target.versions.kubernetes, source: (r) => r.kubernetes },
+    { key: configKey("versions", ["kubernetes"]), what: "Kubernetes", value: target.versions.kubernetes, source: (r) => r.kubernetes, staged: true },
     ...PINNED_PACKAGES.flatMap((pkg): Gated[] => {
       const value = target.versions[pkg];
-      return value === undefined ? [] : [{ key: configKey("versions", [pkg]), what: pkg, value, source: (r) => r.pins[pkg] }];
+      return value === undefined ? [] : [{ key: configKey("versions", [pkg]), what: pkg, value, source: (r) => r.pins[pkg], staged: true }];
     }),
     { key: configKey("os", ["release"]), what: "an Ubuntu release", value: target.os.release, source: (r) => r.release },
   ];
@@ -45,11 +50,17 @@ export function checkPromotion(target: KubeherdConfig, source: RolledOut | undef
       refusals.push({ key: configKey("promotion", ["from"]), message: `${from} has not completed a rollout (its stack has no rolledOut output)` });
     }
   } else {
+    // Stage by stage: the versions may be one release the source passed through (a stage of its journey, an
+    // earlier rollout), taken whole, so no mix of two releases' pins passes.
+    const staged = pending.filter((g) => g.staged);
+    const passedWhole = (source.passed ?? []).find((r) => staged.every((g) => g.source(r) === g.value));
+    const passedNames = (source.passed ?? []).map((r) => r.kubernetes);
     for (const g of pending) {
       const done = g.source(source);
-      if (done === g.value) continue;
+      if (done === g.value || (g.staged && passedWhole)) continue;
       const runs = done === undefined ? `${from} does not pin ${g.what}` : `${from} runs ${done}`;
-      refusals.push({ key: g.key, message: `${g.value} has not been rolled out on ${from} (${runs})` });
+      const through = g.staged && passedNames.length > 0 ? `; it passed through ${passedNames.join(", ")}, each promotable whole (npm run promote proposes the next)` : "";
+      refusals.push({ key: g.key, message: `${g.value} has not been rolled out on ${from} (${runs}${through})` });
     }
   }
   const override = target.promotion?.override;

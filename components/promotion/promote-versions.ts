@@ -14,7 +14,8 @@
 import { parse } from "yaml";
 import { editStackFile, readEntries, type MirrorEdit } from "./stackfile-edit";
 
-export const STACK_LOCAL_VERSION_KEYS = ["allowUnsupportedTransition"] as const;
+/** `journey` is each stack's own path from what it runs (a promotion proposes one stage at a time: next-stage.ts). */
+export const STACK_LOCAL_VERSION_KEYS = ["allowUnsupportedTransition", "journey"] as const;
 export const PROMOTED_REPOSITORY_KEYS = ["kubernetes", "cri-dockerd"] as const;
 
 export interface PromotedFile {
@@ -49,15 +50,21 @@ const part = (config: ConfigMap, key: string, promoted: boolean): Record<string,
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const EDITED = ["kubeherd:versions", "kubeherd:repositories"];
 
-export function promoteStackText(sourceText: string, targetText: string): PromotedFile {
+/**
+ * `stage`: version entries written in place of the source's (the next stage of its journey, next-stage.ts); the
+ * rest of `kubeherd:versions` is the source's.
+ */
+export function promoteStackText(sourceText: string, targetText: string, stage: Record<string, string> = {}): PromotedFile {
+  const staged = { ...readEntries(sourceText, "kubeherd:versions"), ...Object.fromEntries(Object.entries(stage).map(([k, value]) => [k, { value }])) };
   const edits: MirrorEdit[] = [
-    { key: "kubeherd:versions", entries: readEntries(sourceText, "kubeherd:versions"), keep: STACK_LOCAL_VERSION_KEYS },
+    { key: "kubeherd:versions", entries: staged, keep: STACK_LOCAL_VERSION_KEYS },
     { key: "kubeherd:repositories", entries: readEntries(sourceText, "kubeherd:repositories"), only: PROMOTED_REPOSITORY_KEYS },
   ];
   const text = editStackFile(targetText, edits);
 
   // The splices are checked against the intent: a file the edit would get wrong is refused, never written.
   const [source, before, after] = [sourceText, targetText, text].map(configOf);
+  source["kubeherd:versions"] = { ...entriesOf(source, "kubeherd:versions"), ...stage };
   const changed: string[] = [];
   for (const key of EDITED) {
     const had = part(before, key, true);

@@ -24,6 +24,8 @@ export interface PoolBatch {
 export interface Batch extends PoolBatch {
   /** Position across the cluster, from 1, in rollout order. */
   number: number;
+  /** On a journey (./journey-plan.ts): the stage the batch belongs to; its gate closes a batch of that stage. */
+  stage?: number;
 }
 
 /** A budget (`3`, `"10%"`) as a number of nodes of a pool of `size`: rounded down, at least 1, at most the pool. */

@@ -13,6 +13,8 @@ import { configChanges, type Change } from "./changes";
 import { clientOnly, runNote } from "./step-notes";
 import { describeWindow } from "./window";
 import { cattleNodes, petsNodes, poolsInRolloutOrder, type CattleNode } from "./nodes";
+import { cattleNodesWithKubectl, kubectlOnly } from "./cattle-client-only";
+import { pinList, poolVersions } from "../versions/pins";
 
 export const ACTIONS = ["drain", "terminate", "launch", "run", "wait-ready", "uncordon"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -117,8 +119,18 @@ export function planRollout({ stack, base, target, region }: PlanInput): Plan {
       const old = before?.mode === "cattle" && base ? cattleNodes(base, before, region) : [];
       summary.nodes = now.length;
       summary.batchSize = batchSize(pool, now.length);
+      // kubectl alone: a new template version for new nodes, no instance replaced (./cattle-client-only.ts).
+      const basePins = before && base ? Object.fromEntries(pinList(poolVersions(base, before))) : undefined;
+      const asLaunched = basePins?.kubectl !== undefined && kubectlOnly(basePins, Object.fromEntries(pinList(poolVersions(target, pool))))
+        ? cattleNodesWithKubectl(target, pool, basePins.kubectl, region)
+        : undefined;
+      const kept = asLaunched !== undefined && asLaunched.every((n, i) => old[i]?.fingerprint === n.fingerprint);
+      if (kept) {
+        warnings.push(`cattle pool ${pool.name}: only kubectl changes (${basePins?.kubectl} -> ${poolVersions(target, pool).kubectl}): a new launch template version for new nodes; no instance is replaced, the running ones keep kubectl ${basePins?.kubectl}`);
+      }
       for (const node of inBatchOrder(pool, now)) {
         const prior = old[node.index];
+        if (kept && prior) continue;
         const launch = launchSteps(node);
         if (!prior) {
           summary.addedNodes++;

@@ -35,7 +35,8 @@ const rolledOutSchema: z.ZodType<RolledOut> = z.object({
   pins: pinsSchema,
   release: z.string(),
   systemUpgrade: z.string().optional(),
-  pools: z.record(z.string(), z.object({ pins: pinsSchema, nodes: z.array(z.string()) })),
+  pools: z.record(z.string(), z.object({ pins: pinsSchema, nodes: z.array(z.string()), launched: z.object({ pins: pinsSchema, digest: z.string() }).optional() })),
+  passed: z.array(z.object({ kubernetes: z.string(), pins: pinsSchema })).optional(),
   image: z.string().optional(),
   region: z.string().optional(),
 });

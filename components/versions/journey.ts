@@ -156,3 +156,14 @@ function stagesOf(from: Deployed, target: KubeherdConfig, a: KubeVersion, b: Kub
   moveWorkers(end, (minor) => minor >= end);
   return stages;
 }
+
+/** A journey moves the pools it started with: pools added or removed go in a rollout of their own, before or after. */
+export function journeyPoolProblems(from: Deployed, target: KubeherdConfig): Problem[] {
+  if (!from.pools || Object.keys(from.pools).length === 0) return [];
+  const base = Object.keys(from.pools);
+  const names = target.pools.map((p) => p.name);
+  const added = names.filter((p) => !base.includes(p));
+  const removed = base.filter((p) => !names.includes(p));
+  if (added.length + removed.length === 0) return [];
+  return [error(configKey("pools"), `a journey of several minors does not also add or remove pools (${[...added.map((p) => `+${p}`), ...removed.map((p) => `-${p}`)].join(", ")}): change the pools in a rollout of their own, before or after the journey`)];
+}

@@ -49,7 +49,7 @@ describe("npm run plan on a journey of several minors", () => {
     // The pets worker goes one minor at a time, the cattle workers are replaced once, at the target.
     expect(runs.filter((s) => s.pool === "storage").map((s) => s.stage)).toEqual([4, 5, 6]);
     expect(new Set(json.steps.filter((s) => s.action === "launch").map((s) => s.stage))).toEqual(new Set([6]));
-    expect(json.warnings.join("\n")).toContain("pulumi up does not walk a journey in one run yet");
+    expect(json.warnings.join("\n")).toContain("pulumi up walks them in this order");
   });
 
   it("shows the stages in text and markdown", () => {

@@ -109,3 +109,36 @@ describe("npm run promote -- --from dev --to prod", () => {
     expect(result.stderr.join("\n")).toMatch(message);
   });
 });
+
+describe("npm run promote when dev is two minors ahead (a journey)", () => {
+  /** dev walked 1.32 -> 1.34 in one up: its file pins 1.34.2 and gives 1.33.5 as its journey's release of 1.33. */
+  const devAtJourneyEnd = () => {
+    const text = read("dev").replace(/1\.33\.5/g, "1.34.2").replace(
+      "    containerd.io: 1.7.27-1\n",
+      "    containerd.io: 1.7.27-1\n    journey:\n      - kubernetes: 1.33.5\n        kubeadm: 1.33.5-1.1\n        kubelet: 1.33.5-1.1\n        kubectl: 1.33.5-1.1\n",
+    );
+    writeFileSync(file("dev"), text);
+  };
+
+  it("proposes the next stage (1.33, with the release dev's journey gives), then the rest on the next promotion", () => {
+    devAtJourneyEnd();
+    const first = promote();
+    expect(first.code).toBe(0);
+    expect(first.stderr.join("\n")).toContain("prod is 2 minors behind dev (1.32 → 1.33 → 1.34): promoting the next stage, 1.33 (1.33.5)");
+    const versions = configOf(read("prod"))["kubeherd:versions"] as Record<string, unknown>;
+    expect([versions.kubernetes, versions.kubeadm, versions.kubelet, versions.kubectl]).toEqual(["1.33.5", "1.33.5-1.1", "1.33.5-1.1", "1.33.5-1.1"]);
+    expect(versions.journey).toBeUndefined();
+    const second = promote();
+    expect(second.code).toBe(0);
+    expect((configOf(read("prod"))["kubeherd:versions"] as Record<string, unknown>).kubernetes).toBe("1.34.2");
+  });
+
+  it("refuses, naming the key, when dev's file does not give the next minor's release", () => {
+    writeFileSync(file("dev"), read("dev").replace(/1\.33\.5/g, "1.34.2"));
+    const before = read("prod");
+    const result = promote();
+    expect(result.code).toBe(2);
+    expect(result.stderr[0]).toMatch(/^kubeherd:versions\.journey: the source runs 1\.34\.2, 2 minors ahead of the target's 1\.32\.9 .*gives no release of 1\.33/);
+    expect(read("prod")).toBe(before);
+  });
+});

@@ -12,7 +12,7 @@ import { formatProblem } from "../../components/config/problems";
 import { readStackFile } from "../../components/config/stackfile";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
-import { checkTransition } from "../../components/versions/rules";
+import { deployedOfConfig, judgeTransition } from "../../components/versions/transition";
 import { settle, useMocks, valueOf } from "../support/fixtures/mocks";
 import { REPO_DIR } from "../support/fixtures/stackfiles";
 
@@ -47,11 +47,12 @@ const withVersions = (config: KubeherdConfig, versions: Record<string, unknown>)
 const nodeResources = (registered: { type: string }[]) => registered.filter((r) => r.type !== "pulumi:pulumi:StackReference");
 
 describe("the program judges the transition from what the stack has rolled out", () => {
-  it("refuses a skipped minor before any resource is registered, with the plan's line", async () => {
+  it("refuses a skipped minor without the journey's release before any resource is registered, with the plan's line", async () => {
     const rolled = withVersions(devConfig(), kube("1.31.4"));
     const { registered, result } = await run(kube("1.33.5"), rolled);
-    const planLines = checkTransition(rolled, withVersions(devConfig(), kube("1.33.5"))).filter((p) => p.severity === "error").map(formatProblem);
-    expect(planLines[0]).toMatch(/^kubeherd:versions\.kubernetes: .*skipping 1\.32.*the journey: 1\.31 → 1\.32 → 1\.33/);
+    // The plan's judge (cli/offline-plan.ts): a multi-minor bump is a journey, refused while a minor's release is missing.
+    const planLines = judgeTransition(deployedOfConfig(rolled), withVersions(devConfig(), kube("1.33.5")), { journeys: true }).filter((p) => p.severity === "error").map(formatProblem);
+    expect(planLines[0]).toMatch(/^kubeherd:versions\.kubernetes: .*skipping 1\.32.*the journey: 1\.31 → 1\.32 → 1\.33.*kubeherd:versions\.journey/);
     const message = await result.then(() => "", (e: Error) => e.message);
     for (const line of planLines) expect(message).toContain(line);
     await settle();
@@ -101,14 +102,14 @@ describe("the program judges the placement from what the stack has rolled out", 
   const osWith = (patch: Record<string, string>) => JSON.stringify({ ...(readStackFile(join(REPO_DIR, "Pulumi.dev.yaml")).values["kubeherd:os"] as object), ...patch });
 
   it("refuses a change of aws:region (which the diff would not show) before any resource is registered", async () => {
-    const { registered, result } = await runWith({ "aws:region": "us-east-1" }, rolledOutOf(devConfig(), "eu-west-1"));
+    const { registered, result } = await runWith({ "aws:region": "us-east-1" }, rolledOutOf(devConfig(), {}, "eu-west-1"));
     await expect(result).rejects.toThrow(/aws:region: goes from eu-west-1 to us-east-1: .*orphaned/);
     await settle();
     expect(nodeResources(registered)).toEqual([]);
   });
 
   it("refuses os.release moving under the same os.image for the cattle pool, and builds once the image moves too", async () => {
-    const rolled = rolledOutOf(devConfig(), "eu-west-1");
+    const rolled = rolledOutOf(devConfig(), {}, "eu-west-1");
     const refused = await runWith({ "kubeherd:os": osWith({ release: "24.04" }) }, rolled);
     await expect(refused.result).rejects.toThrow(/kubeherd:os\.release: goes from 22\.04 to 24\.04 while kubeherd:os\.image stays ami-0a1b2c3d4e5f60718 .*cattle pool workers/);
     await settle();

@@ -262,4 +262,19 @@ describe("the preflight before a node is taken out", () => {
     await drainBeforeChange({ name: "control-plane-cp-2", type: COMMAND, newInputs: {} }, env);
     expect(h.api.cluster.get("nodes", "cp-2")?.metadata?.annotations?.[CORDONED_BY]).toBe("kubeherd");
   });
+
+  it("on a journey, does not hold a node back for its own earlier stage, left cordoned by the stage that failed", async () => {
+    const h = await startApi();
+    // Stage 2's run on cp-1 failed after its drain: kubeherd's cordon is still on it.
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.33.5", unschedulable: true, annotations: { [CORDONED_BY]: "kubeherd" } });
+    h.api.cluster.addNode("w-1", { kubeletVersion: "v1.32.9" });
+    const env = envFor(h, {
+      "control-plane-cp-1-to-1-33": indexed(pets("cp-1"), 0),
+      "control-plane-cp-1": indexed(pets("cp-1"), 1),
+      "workers-w-1-to-1-33": indexed({ ...pets("w-1"), pool: "workers" }, 2),
+    });
+    await drainBeforeChange({ name: "control-plane-cp-1", type: COMMAND, newInputs: {} }, env);
+    // The next stage's first node is held back until cp-1 is back.
+    await expect(drainBeforeChange({ name: "workers-w-1-to-1-33", type: COMMAND, newInputs: {} }, env)).rejects.toThrow(/cp-1 \(node cp-1\) is still cordoned by kubeherd/);
+  });
 });

@@ -100,3 +100,35 @@ describe("checkPromotion", () => {
     );
   });
 });
+
+describe("checkPromotion stage by stage (a source that passed through releases, rolledOut.passed)", () => {
+  const release = (r: string) => ({ versions: { kubernetes: r, kubeadm: `${r}-1.1`, kubelet: `${r}-1.1`, kubectl: `${r}-1.1` } });
+  /** dev walked 1.30 -> 1.33 in one journey: it runs 1.33.5 and passed through 1.30.2, 1.31.5 and 1.32.9. */
+  const dev = (): RolledOut => ({
+    ...ran(currentConfig(release("1.33.5"))),
+    passed: ["1.30.2", "1.31.5", "1.32.9"].map((r) => ({ kubernetes: r, pins: ran(currentConfig(release(r))).pins })),
+  });
+
+  it("passes the next stage of dev's journey, taken whole, where only dev's current pins passed before", () => {
+    const prodRuns = ran(currentConfig());
+    expect(checkPromotion(promoting(release("1.31.5")), dev(), "dev", prodRuns)).toEqual([]);
+    expect(checkPromotion(promoting(release("1.32.9")), dev(), "dev", prodRuns)).toEqual([]);
+    expect(checkPromotion(promoting(release("1.33.5")), dev(), "dev", prodRuns)).toEqual([]);
+    // Without the record (an older dev output), the stage is the dead end it was: only dev's current pins pass.
+    const old = { ...dev(), passed: undefined };
+    expect(checkPromotion(promoting(release("1.31.5")), old, "dev", prodRuns).map((p) => p.key)).toContain("kubeherd:versions.kubernetes");
+  });
+
+  it("refuses a mix of two releases dev passed through, naming what it passed through", () => {
+    const mixed = currentConfig({ ...release("1.31.5"), promotion: { from: "dev" } });
+    mixed.versions = { ...mixed.versions, kubelet: "1.32.9-1.1" };
+    const problems = checkPromotion(mixed, dev(), "dev", ran(currentConfig()));
+    expect(problems.map((p) => p.key)).toEqual(["kubeherd:versions.kubernetes", "kubeherd:versions.kubeadm", "kubeherd:versions.kubelet", "kubeherd:versions.kubectl"]);
+    expect(problems[0].message).toContain("1.31.5 has not been rolled out on dev (dev runs 1.33.5; it passed through 1.30.2, 1.31.5, 1.32.9, each promotable whole");
+  });
+
+  it("refuses a release dev never ran, between two it passed through", () => {
+    const problems = checkPromotion(promoting(release("1.31.6")), dev(), "dev", ran(currentConfig()));
+    expect(problems.map((p) => p.key)).toContain("kubeherd:versions.kubernetes");
+  });
+});

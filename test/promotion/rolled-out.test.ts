@@ -6,7 +6,7 @@ import { articleConfig, currentConfig } from "../support/fixtures/config";
 
 describe("rolledOutOf", () => {
   it("lists the pins, the release, every pool's nodes in rollout order, the cattle image and the region", () => {
-    expect(rolledOutOf(articleConfig(), "eu-west-1")).toEqual({
+    expect(rolledOutOf(articleConfig(), {}, "eu-west-1")).toEqual({
       kubernetes: "1.13.2",
       pins: { "docker-ce": "18.06.1~ce~3-0~ubuntu", kubeadm: "1.13.2-00", kubelet: "1.13.2-00", kubectl: "1.13.2-00" },
       release: "18.04",

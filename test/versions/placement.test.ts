@@ -31,34 +31,34 @@ describe("a cattle pool's Ubuntu release moves with its image, or is refused", (
   });
 
   it("does not judge an image it does not know (a rolledOut written before kubeherd recorded it)", () => {
-    const { image: _dropped, ...old } = rolledOutOf(currentConfig(), "eu-west-1");
+    const { image: _dropped, ...old } = rolledOutOf(currentConfig(), {}, "eu-west-1");
     expect(_dropped).toBe(IMAGE);
     expect(judgePlacement(deployedOfRolledOut(old), currentConfig({ os: { release: "24.04" } }), "eu-west-1")).toEqual([]);
   });
 
   it("is refused by the stack's own rolledOut as the program reads it", () => {
-    const from = deployedOfRolledOut(rolledOutOf(currentConfig(), "eu-west-1"));
+    const from = deployedOfRolledOut(rolledOutOf(currentConfig(), {}, "eu-west-1"));
     expect(judgePlacement(from, currentConfig({ os: { release: "24.04" } }), "eu-west-1").map((p) => p.key)).toEqual(["kubeherd:os.release"]);
   });
 });
 
 describe("aws:region stays where the stack's instances are", () => {
   it("refuses a change of region against what was rolled out, naming aws:region", () => {
-    const from = deployedOfRolledOut(rolledOutOf(currentConfig(), "eu-west-1"));
+    const from = deployedOfRolledOut(rolledOutOf(currentConfig(), {}, "eu-west-1"));
     const lines = judgePlacement(from, currentConfig(), "us-east-1").map(formatProblem);
     expect(lines).toEqual([expect.stringMatching(/^aws:region: goes from eu-west-1 to us-east-1: every instance, launch template, SSM parameter and KMS key .*orphaned/)]);
   });
 
   it("accepts the same region, and a rolledOut that does not record one", () => {
-    const recorded = deployedOfRolledOut(rolledOutOf(currentConfig(), "eu-west-1"));
+    const recorded = deployedOfRolledOut(rolledOutOf(currentConfig(), {}, "eu-west-1"));
     expect(judgePlacement(recorded, currentConfig(), "eu-west-1")).toEqual([]);
-    const { region: _dropped, ...old } = rolledOutOf(currentConfig(), "eu-west-1");
+    const { region: _dropped, ...old } = rolledOutOf(currentConfig(), {}, "eu-west-1");
     expect(judgePlacement(deployedOfRolledOut(old), currentConfig(), "us-east-1")).toEqual([]);
   });
 
   it("records no region (nothing to orphan) for a stack whose nodes kubeherd does not create", () => {
     expect(placementOf(petsOnly(), "eu-west-1")).toEqual({});
-    expect(rolledOutOf(petsOnly(), "eu-west-1")).not.toHaveProperty("region");
+    expect(rolledOutOf(petsOnly(), {}, "eu-west-1")).not.toHaveProperty("region");
   });
 
   it("leaves judgeTransition's verdict on the pins alone: a move of region is the placement judge's", () => {

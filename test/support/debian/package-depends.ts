@@ -118,6 +118,18 @@ const TABLE: readonly Row[] = [
     fields: { depends: "cri-tools (>= 1.30.0)" },
     source: `${KREL} (kubeadm >= 1.30.0: kubelet and kubectl dropped, kubernetes/release ce9afc7d, 2024-03-01)`,
   },
+  {
+    pkg: "kubelet",
+    matches: and(pkgsK8sIo, within("1.32.0", "1.35.0")),
+    fields: { depends: "kubernetes-cni (>= 1.2.0), mount, util-linux" },
+    source: `${KREL} (kubelet >= 1.28.0: kubernetes-cni >= 1.2.0; kubelet.spec: Requires mount, util-linux, Recommends iptables, after kubernetes/release 98122cf8)`,
+  },
+  {
+    pkg: "kubeadm",
+    matches: and(pkgsK8sIo, within("1.32.0", "1.35.0")),
+    fields: {},
+    source: `${KREL} (kubeadm >= 1.32.0: no dependencies)`,
+  },
   // kubectl, cri-tools and kubernetes-cni declare nothing (static binaries; `${shlibs:Depends}` is empty).
   { pkg: "kubectl", matches: always, fields: {}, source: `${LEGACY_RELEASE}; ${KREL}` },
   { pkg: "cri-tools", matches: always, fields: {}, source: `${LEGACY_RELEASE}; ${KREL}` },

@@ -43,6 +43,9 @@ const KUBE_DEPENDENCIES: Readonly<Record<string, readonly StandinPackage[]>> = {
   "v1.24": [...each(["kubernetes-cni"], ["1.1.1-1.1"]), ...each(["cri-tools"], ["1.25.0-1.1"])],
   "v1.29": [...each(["kubernetes-cni"], ["1.3.0-1.1"]), ...each(["cri-tools"], ["1.29.0-1.1"])],
   "v1.30": [...each(["kubernetes-cni"], ["1.4.0-1.1"]), ...each(["cri-tools"], ["1.30.0-1.1"])],
+  "v1.32": [...each(["kubernetes-cni"], ["1.6.0-1.1"]), ...each(["cri-tools"], ["1.32.0-1.1"])],
+  "v1.33": [...each(["kubernetes-cni"], ["1.6.0-1.1"]), ...each(["cri-tools"], ["1.33.0-1.1"])],
+  "v1.34": [...each(["kubernetes-cni"], ["1.7.1-1.1"]), ...each(["cri-tools"], ["1.34.0-1.1"])],
 };
 
 /**
@@ -64,6 +67,10 @@ export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
   "kubernetes/v1.24": [...kube(["1.24.17-1.1"]), ...KUBE_DEPENDENCIES["v1.24"]],
   "kubernetes/v1.29": [...kube(["1.29.6-1.1"]), ...KUBE_DEPENDENCIES["v1.29"]],
   "kubernetes/v1.30": [...kube(["1.30.1-1.1", "1.30.2-1.1", "1.30.3-1.1"]), ...KUBE_DEPENDENCIES["v1.30"]],
+  // a journey's minors (test/e2e/journey.e2e.ts): 1.32 -> 1.33 -> 1.34
+  "kubernetes/v1.32": [...kube(["1.32.9-1.1"]), ...KUBE_DEPENDENCIES["v1.32"]],
+  "kubernetes/v1.33": [...kube(["1.33.5-1.1"]), ...KUBE_DEPENDENCIES["v1.33"]],
+  "kubernetes/v1.34": [...kube(["1.34.2-1.1"]), ...KUBE_DEPENDENCIES["v1.34"]],
   "docker/bionic": each(["docker-ce"], ["18.06.1~ce~3-0~ubuntu", "18.06.2~ce~3-0~ubuntu", "18.06.3~ce~3-0~ubuntu"]),
   "docker/focal": [
     ...each(["docker-ce", "docker-ce-cli"], ["5:20.10.24~3-0~ubuntu-focal"]),
@@ -71,7 +78,8 @@ export const CATALOGUE: Readonly<Record<string, readonly StandinPackage[]>> = {
   ],
   "docker/jammy": [
     ...each(["docker-ce", "docker-ce-cli"], ["5:26.1.4-1~ubuntu.22.04~jammy", "5:27.3.1-1~ubuntu.22.04~jammy", "5:27.4.0-1~ubuntu.22.04~jammy"]),
-    ...each(["containerd.io"], ["1.7.19-1", "1.7.20-1", "1.7.22-1"]),
+    // 1.7.27-1: Kubernetes 1.33 wants containerd 1.7.24 or newer (components/versions/runtime-support.ts)
+    ...each(["containerd.io"], ["1.7.19-1", "1.7.20-1", "1.7.22-1", "1.7.27-1"]),
   ],
   "docker/noble": [
     ...each(["docker-ce", "docker-ce-cli"], ["5:27.3.1-1~ubuntu.24.04~noble", "5:27.4.0-1~ubuntu.24.04~noble"]),

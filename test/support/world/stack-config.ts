@@ -48,7 +48,7 @@ export const TEST_ROLLOUT = { drainTimeoutSeconds: 60, readyTimeoutSeconds: 60, 
 
 export function stackFile(args: {
   cluster: ClusterEndpoint;
-  versions: Record<string, string>;
+  versions: Record<string, unknown>;
   release: string;
   pools: PoolSpec[];
   legacy?: boolean;

@@ -129,13 +129,13 @@ export class World {
   }
 
   /** The config the stack file describes, parsed as the program parses it. */
-  config(versions: Record<string, string>): KubeherdConfig {
+  config(versions: Record<string, unknown>): KubeherdConfig {
     const file = this.stackFile(versions);
     const get = (k: string) => file[`kubeherd:${k}`];
     return configSchema.parse({ cluster: get("cluster"), versions: get("versions"), repositories: get("repositories"), os: get("os"), pools: get("pools") });
   }
 
-  stackFile(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): StackFile {
+  stackFile(versions: Record<string, unknown>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): StackFile {
     const pools: PoolSpec[] = [
       ...this.options.pets.map((p) => ({
         name: p.name, role: p.role, mode: "pets" as const,
@@ -159,7 +159,7 @@ export class World {
   }
 
   /** A real `pulumi up` of the stack at these pins, with the API recorded from before it starts until it ends. */
-  async up(versions: Record<string, string>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): Promise<UpRecord> {
+  async up(versions: Record<string, unknown>, rollout: Record<string, Record<string, unknown>> = {}, repositories?: Record<string, string>): Promise<UpRecord> {
     if (!this.stack) throw new Error("the world has no stack");
     const record = new ApiRecorder(this.client);
     await record.start();
