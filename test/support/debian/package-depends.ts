@@ -118,6 +118,19 @@ const TABLE: readonly Row[] = [
     fields: { depends: "cri-tools (>= 1.30.0)" },
     source: `${KREL} (kubeadm >= 1.30.0: kubelet and kubectl dropped, kubernetes/release ce9afc7d, 2024-03-01)`,
   },
+  // the real-node packages (test/support/real-nodes/real-packages.ts): the newest rows above, carried on to 1.34
+  {
+    pkg: "kubelet",
+    matches: and(pkgsK8sIo, within("1.31.0", "1.35.0")),
+    fields: { depends: "iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), iproute2, mount, util-linux, ethtool, conntrack" },
+    source: `${KREL} after 98122cf8 (2024-08-22: socat and ebtables dropped)`,
+  },
+  {
+    pkg: "kubeadm",
+    matches: and(pkgsK8sIo, within("1.32.0", "1.35.0")),
+    fields: { depends: "cri-tools (>= 1.30.0)" },
+    source: `${KREL} (kubeadm >= 1.30.0, the row above carried on)`,
+  },
   // kubectl, cri-tools and kubernetes-cni declare nothing (static binaries; `${shlibs:Depends}` is empty).
   { pkg: "kubectl", matches: always, fields: {}, source: `${LEGACY_RELEASE}; ${KREL}` },
   { pkg: "cri-tools", matches: always, fields: {}, source: `${LEGACY_RELEASE}; ${KREL}` },
