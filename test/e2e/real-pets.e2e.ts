@@ -87,9 +87,13 @@ describe("kubeherd's pets rollout of a patch bump on real kubeadm nodes, 1 contr
   it("kubeadm upgrade apply moved the control plane's static pods to the new images, and they run", async () => {
     const cp = world.node("cp-1");
     for (const c of CONTROL_PLANE) expect(cp.root.read(`/etc/kubernetes/manifests/${c}.yaml`), c).toContain(`image: ${IMAGE_REPOSITORY}/${c}:${TO}`);
-    const running = (await cp.shOrThrow("crictl --runtime-endpoint unix:///run/containerd/containerd.sock ps -o json")).stdout;
-    const images = (JSON.parse(running) as { containers: { image: { image: string }; metadata: { name: string } }[] }).containers.map((c) => `${c.metadata.name} ${c.image.image}`);
-    for (const c of CONTROL_PLANE) expect(images.join("\n"), c).toMatch(new RegExp(`^${c} .*${c}:${TO.replace(/\./g, "\\.")}`, "m"));
+    // the running containers (crictl, from the cri-tools package) and the names of the images they run
+    const crictl = "crictl --runtime-endpoint unix:///run/containerd/containerd.sock";
+    const ps = JSON.parse((await cp.shOrThrow(`${crictl} ps -o json`)).stdout) as { containers: { imageRef: string; metadata: { name: string } }[] };
+    const list = JSON.parse((await cp.shOrThrow(`${crictl} images -o json`)).stdout) as { images: { id: string; repoTags: string[] }[] };
+    const tags = new Map(list.images.map((i) => [i.id, i.repoTags]));
+    const running = new Map(ps.containers.map((c) => [c.metadata.name, tags.get(c.imageRef) ?? [c.imageRef]]));
+    for (const c of CONTROL_PLANE) expect(running.get(c), c).toContain(`${IMAGE_REPOSITORY}/${c}:${TO}`);
     const kc = new KubeConfig();
     kc.loadFromString(world.adminKubeconfig);
     expect((await kc.makeApiClient(VersionApi).getCode()).gitVersion).toBe(TO);

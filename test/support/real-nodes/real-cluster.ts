@@ -12,7 +12,7 @@ import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolcha
 import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNodeNetwork, leftoverNetworks, type ClusterNetwork, type NodeNetwork } from "./network";
 import { ensureHostPackages } from "./host-packages";
 import { initConfiguration, joinConfiguration } from "./node-config";
-import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
+import { ensureCoreDnsStandIn, ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
 import { RealNode, type NodePackages } from "./real-node";
 import type { ClientKey } from "../ssh-nodes/ssh-node";
 
@@ -131,6 +131,7 @@ export class RealCluster {
       const r = await cp.sh("kubeadm init --config /etc/kubeherd/kubeadm.yaml >/var/log/kubeadm-init.log 2>&1", 600_000);
       if (r.code !== 0) throw new Error(`kubeadm init failed on ${cp.name} (exit ${r.code}):\n${cp.log("kubeadm-init", 40)}\n--- kubelet:\n${cp.log("kubelet", 30)}`);
     });
+    if (this.options.coreDns) await cp.importImage((await ensureCoreDnsStandIn(version, images, binaries.paths.kubeadm)).archive);
     if (this.options.coreDns) await cp.shOrThrow("kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system scale deployment coredns --replicas=0");
     writeFileSync(this.kubeconfig, cp.root.read("/etc/kubernetes/admin.conf"), { mode: 0o600 });
     const hash = caCertHash(cp.root.read("/etc/kubernetes/pki/ca.crt"));

@@ -121,7 +121,7 @@ export class RealPetsWorld {
   }
 
   get workerNames(): string[] {
-    return this.cluster.nodes.filter((n) => n !== this.cluster.controlPlane).map((n) => n.name);
+    return this.cluster.nodes.filter((n) => n !== this.cluster.controlPlane).map((n) => n.name).sort();
   }
 
   /** The stack file at these versions: one pets pool for the control-plane node, one for the workers. */
