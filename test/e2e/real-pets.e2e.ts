@@ -30,7 +30,10 @@ async function kubeletPid(node: RealNode): Promise<string> {
 describe("kubeherd's pets rollout of a patch bump on real kubeadm nodes, 1 control plane + 2 workers", () => {
   let world: RealPetsWorld;
   let adopt: UpRecord;
+  let failed: UpRecord;
   let bump: UpRecord;
+  const workerPackagesAfterFailure = new Map<string, Record<string, string>>();
+  let cpManifestAfterFailure = "";
   let again: UpRecord;
   const pidsBefore = new Map<string, string>();
   const pidsAfter = new Map<string, string>();
@@ -51,6 +54,17 @@ describe("kubeherd's pets rollout of a patch bump on real kubeadm nodes, 1 contr
       n.root.clearCalls();
       pidsBefore.set(n.name, await kubeletPid(n));
     }
+    // the registry lacks the new API server image: kubeadm's own preflight on cp-1 fails the first bump
+    const apiserver = `${IMAGE_REPOSITORY}/kube-apiserver:${TO}`;
+    await world.node("cp-1").shOrThrow(`ctr -n k8s.io images rm ${apiserver}`);
+    failed = await world.up(realVersions(TO));
+    log(`failing up: ${failed.report.result} ${failed.report.error ?? ""}`);
+    for (const w of world.workerNames) workerPackagesAfterFailure.set(w, world.node(w).root.versions(PINS));
+    cpManifestAfterFailure = world.node("cp-1").root.read("/etc/kubernetes/manifests/kube-apiserver.yaml");
+    // fixed: the image is there again; the next up resumes
+    const archive = world.nextImages.archives[apiserver];
+    if (archive === undefined) throw new Error(`no archive of ${apiserver}`);
+    await world.node("cp-1").importImage(archive);
     bump = await world.up(realVersions(TO));
     log(`bump up: ${bump.report.result} ${bump.report.error ?? ""}`);
     for (const n of world.cluster.nodes) {
@@ -71,14 +85,27 @@ describe("kubeherd's pets rollout of a patch bump on real kubeadm nodes, 1 contr
     expect(adopt.record.cordonOrder()).toEqual([]);
   });
 
-  it("rolls the bump through the control-plane node first, then the workers, one node at a time", () => {
+  it("stops the bump at the control-plane node whose kubeadm preflight fails, naming the node and kubeadm's message", () => {
+    expect(failed.report.result).toBe("failed");
+    expect(failed.report.error).toContain("control-plane-cp-1");
+    expect(failed.report.error).toContain(`[ERROR ImagePull]: failed to pull image ${IMAGE_REPOSITORY}/kube-apiserver:${TO}`);
+    // drained, not converged, and nothing after it touched
+    expect(failed.record.cordonOrder()).toEqual(["cp-1"]);
+    expect(cpManifestAfterFailure).toContain(`image: ${IMAGE_REPOSITORY}/kube-apiserver:${FROM}`);
+    for (const w of world.workerNames) expect(workerPackagesAfterFailure.get(w), w).toEqual(Object.fromEntries(PINS.map((p) => [p, realVersions(FROM)[p]])));
+  });
+
+  it("resumes at that node once it is fixed, then rolls the workers, one node at a time", () => {
     expect(bump.report.error).toBeUndefined();
     expect(bump.report.result).toBe("succeeded");
-    expect(bump.record.cordonOrder()).toEqual(["cp-1", ...world.workerNames]);
+    // cp-1 was still cordoned from the failed up: its drain and convergence resume, then the workers in order
+    expect([...failed.record.cordonOrder(), ...bump.record.cordonOrder()]).toEqual(["cp-1", ...world.workerNames]);
+    expect(failed.record.maxUnschedulable().count).toBe(1);
     expect(bump.record.maxUnschedulable().count).toBe(1);
   });
 
   it("keeps the Deployment of real containers within its PDB and brings it back", async () => {
+    expect(failed.record.pdbViolations()).toEqual([]);
     expect(bump.record.pdbViolations()).toEqual([]);
     expect(bump.record.minReady({ app: "web" })).toBeGreaterThanOrEqual(2);
     expect(await world.workloads.ready("deployment", "web")).toBe(3);

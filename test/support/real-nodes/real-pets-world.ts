@@ -24,7 +24,7 @@ import { stackFile, type StackFile } from "../world/stack-config";
 import type { UpRecord } from "../world/world";
 import { Workloads } from "../world/workloads";
 import { caCertHash, RealCluster } from "./real-cluster";
-import { ensureNodeImages } from "./node-images";
+import { ensureNodeImages, type NodeImages } from "./node-images";
 import type { RealNode } from "./real-node";
 import { aptVersionOf, ensureRealRepository, REAL_PACKAGE_VERSIONS, REAL_SOURCES } from "./real-packages";
 import { STAMPED_VERSION } from "./real-toolchain";
@@ -63,6 +63,8 @@ export class RealPetsWorld {
     readonly cluster: RealCluster,
     private readonly stack: LocalStack,
     readonly dir: string,
+    /** The v1.34.3 images, as the registry the nodes pull from would serve them. */
+    readonly nextImages: NodeImages,
   ) {
     this.adminKubeconfig = readFileSync(cluster.kubeconfig, "utf8");
     this.client = clientFromKubeconfig(this.adminKubeconfig);
@@ -103,7 +105,7 @@ export class RealPetsWorld {
         tier: "e2e",
         secrets: { "kubeherd:kubeconfig": await rolloutKubeconfig(cluster), "kubeherd:sshPrivateKey": key.privateKey },
       });
-      const world = new RealPetsWorld(cluster, stack, dir);
+      const world = new RealPetsWorld(cluster, stack, dir, next);
       await world.workloads.namespace();
       return world;
     } catch (e) {
