@@ -96,11 +96,11 @@ exec /usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUB
  * it again `RESTART_SECONDS` after it exits, unless the unit was stopped (`systemctl stop`). The node's systemctl
  * (realSystemctl) acts on the processes it records.
  */
-export function superviseScript(): string {
+export function superviseScript(stateDir = UNIT_STATE): string {
   return `#!/bin/sh
 # kubeherd real node: one unit under Restart=always. Usage: supervise UNIT RESTART_SECONDS COMMAND...
 unit="$1"; delay="$2"; shift 2
-dir='${UNIT_STATE}'
+dir='${stateDir}'
 mkdir -p "$dir"
 : >"$dir/$unit.unit"
 while :; do
@@ -124,9 +124,9 @@ done
  * (the node's boot writes its resolv.conf), every other unit absent. `daemon-reload` has no units to read: the
  * service manager runs what the packages' unit files say (kubeletService), not the files.
  */
-export function realSystemctl(): string {
+export function realSystemctl(stateDir = UNIT_STATE): string {
   return `
-dir='${UNIT_STATE}'
+dir='${stateDir}'
 verb="\${1:-}"
 unit="\${2:-}"
 unit="\${unit%.service}"
