@@ -66,33 +66,122 @@ export function cniConfig(index: number): string {
   )}\n`;
 }
 
+/** Where the node's service manager keeps each unit's state (pid, stop mark); on the node's own tmpfs /run. */
+export const UNIT_STATE = "/run/kubeherd-units";
+
 /**
- * The kubelet as systemd runs it on a kubeadm node: the kubelet package's unit (`ExecStart=/usr/bin/kubelet`,
- * `Restart=always`) with kubeadm's 10-kubeadm.conf drop-in (its environment files and flags), restarted 1 s after it
- * exits (the unit says 10 s). Before kubeadm has written /var/lib/kubelet/config.yaml the kubelet exits at once, as on
- * a real node; this loop keeps trying, as systemd does.
+ * The kubelet's ExecStart as systemd runs it on a kubeadm node: the kubelet package's unit (`ExecStart=/usr/bin/kubelet`)
+ * with kubeadm's 10-kubeadm.conf drop-in (its environment files and flags). Before kubeadm has written
+ * /var/lib/kubelet/config.yaml the kubelet exits at once, as on a real node, and the service manager starts it again.
  */
 export function kubeletService(): string {
   return `#!/bin/sh
-# kubeherd real node: kubelet.service with 10-kubeadm.conf, Restart=always
+# kubeherd real node: kubelet.service's ExecStart with 10-kubeadm.conf
 KUBELET_KUBECONFIG_ARGS="--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
 KUBELET_CONFIG_ARGS="--config=/var/lib/kubelet/config.yaml"
+[ -f /var/lib/kubelet/config.yaml ] && [ -x /usr/bin/kubelet ] || exit 1
+KUBELET_KUBEADM_ARGS=""
+KUBELET_EXTRA_ARGS=""
+# shellcheck source=/dev/null
+[ -f /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env
+# shellcheck source=/dev/null
+[ -f /etc/default/kubelet ] && . /etc/default/kubelet
+# shellcheck disable=SC2086
+exec /usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+`;
+}
+
+/**
+ * The node's service manager, one per unit (`Restart=always`): starts the unit's command, records its pid, and starts
+ * it again `RESTART_SECONDS` after it exits, unless the unit was stopped (`systemctl stop`). The node's systemctl
+ * (realSystemctl) acts on the processes it records.
+ */
+export function superviseScript(stateDir = UNIT_STATE): string {
+  return `#!/bin/sh
+# kubeherd real node: one unit under Restart=always. Usage: supervise UNIT RESTART_SECONDS COMMAND...
+unit="$1"; delay="$2"; shift 2
+dir='${stateDir}'
+mkdir -p "$dir"
+: >"$dir/$unit.unit"
 while :; do
-  if [ -f /var/lib/kubelet/config.yaml ]; then
-    KUBELET_KUBEADM_ARGS=""
-    KUBELET_EXTRA_ARGS=""
-    # shellcheck source=/dev/null
-    [ -f /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env
-    # shellcheck source=/dev/null
-    [ -f /etc/default/kubelet ] && . /etc/default/kubelet
-    echo "kubelet.service: starting $(date -u +%FT%TZ)"
-    # shellcheck disable=SC2086
-    /usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
-    echo "kubelet.service: exited $? $(date -u +%FT%TZ)"
+  if [ ! -e "$dir/$unit.stopped" ]; then
+    echo "$unit.service: starting $(date -u +%FT%TZ)"
+    "$@" &
+    echo "$!" > "$dir/$unit.pid"
+    wait "$!"
+    echo "$unit.service: exited $? $(date -u +%FT%TZ)"
+    rm -f "$dir/$unit.pid"
   fi
-  sleep 1
+  sleep "$delay"
 done
 `;
+}
+
+/**
+ * The body of the node's `systemctl` (wrapped as the harness's stand-ins are, so its calls are in the node's call log):
+ * systemctl's interface for the units the node's service manager runs (`restart` stops the running process and
+ * returns once a new one runs, `stop`, `start`, `is-active`, `is-enabled`, `status`), systemd-resolved active
+ * (the node's boot writes its resolv.conf), every other unit absent. `daemon-reload` has no units to read: the
+ * service manager runs what the packages' unit files say (kubeletService), not the files.
+ */
+export function realSystemctl(stateDir = UNIT_STATE): string {
+  return `
+dir='${stateDir}'
+verb="\${1:-}"
+unit="\${2:-}"
+unit="\${unit%.service}"
+alive() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+supervised() { [ -f "$dir/$1.unit" ]; }
+wait_for() {
+  # waits up to 60 s for a condition on unit $2
+  i=0
+  while [ $i -lt 600 ]; do
+    if "$1" "$2"; then return 0; fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+new_pid() { alive "$1" && [ "$(cat "$dir/$1.pid")" != "$old" ]; }
+gone() { ! alive "$1"; }
+case "$verb" in
+  daemon-reload) exit 0 ;;
+  is-active)
+    if [ "$unit" = systemd-resolved ] || { supervised "$unit" && alive "$unit"; }; then echo active; exit 0; fi
+    if supervised "$unit" && [ ! -e "$dir/$unit.stopped" ]; then echo activating; exit 3; fi
+    echo inactive; exit 3 ;;
+  is-enabled)
+    if supervised "$unit" || [ "$unit" = systemd-resolved ]; then echo enabled; exit 0; fi
+    echo "Failed to get unit file state for $unit.service: No such file or directory" >&2; exit 1 ;;
+  status)
+    if supervised "$unit"; then
+      echo "* $unit.service"
+      echo "     Loaded: loaded"
+      if alive "$unit"; then echo "     Active: active (running)"; echo "   Main PID: $(cat "$dir/$unit.pid")"; exit 0; fi
+      echo "     Active: inactive (dead)"; exit 3
+    fi
+    echo "Unit $unit.service could not be found." >&2; exit 4 ;;
+  enable|disable|mask|unmask) exit 0 ;;
+  start|restart|stop)
+    if ! supervised "$unit"; then echo "Failed to $verb $unit.service: Unit $unit.service not found." >&2; exit 5; fi ;;
+  *) echo "systemctl: $verb is not supported on this node" >&2; exit 1 ;;
+esac
+old=""
+if [ -f "$dir/$unit.pid" ]; then old="$(cat "$dir/$unit.pid")"; fi
+case "$verb" in
+  stop)
+    touch "$dir/$unit.stopped"
+    if [ -n "$old" ]; then kill "$old" 2>/dev/null || true; fi
+    wait_for gone "$unit" || { echo "Job for $unit.service timed out stopping." >&2; exit 1; } ;;
+  start)
+    rm -f "$dir/$unit.stopped"
+    if ! alive "$unit"; then wait_for alive "$unit" || { echo "Job for $unit.service failed." >&2; exit 1; }; fi ;;
+  restart)
+    rm -f "$dir/$unit.stopped"
+    if [ -n "$old" ]; then kill "$old" 2>/dev/null || true; fi
+    wait_for new_pid "$unit" || { echo "Job for $unit.service failed because the control process exited with error code." >&2; exit 1; } ;;
+esac
+exit 0`;
 }
 
 export interface NodeRegistration {
@@ -133,6 +222,12 @@ export interface InitOptions extends NodeRegistration {
   version: string;
   imageRepository: string;
   token: string;
+  /**
+   * Deploy kubeadm's CoreDNS addon (its ConfigMap, Deployment and Service) although no CoreDNS image is built here:
+   * the cluster then looks to `kubeadm upgrade` as a default cluster does (its CoreDNS preflight reads them).
+   * @default false: the addon/coredns phase is skipped
+   */
+  coreDns?: boolean;
 }
 
 export function initConfiguration(o: InitOptions): string {
@@ -146,8 +241,7 @@ localAPIEndpoint:
   bindPort: 6443
 ${registration(o)}
 skipPhases:
-- addon/coredns
-- addon/kube-proxy
+${o.coreDns ? "" : "- addon/coredns\n"}- addon/kube-proxy
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration

@@ -107,3 +107,20 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
     return { dir, archives, pause, pauseBinary, buildSeconds };
   });
 }
+
+/**
+ * A STAND-IN for the CoreDNS image kubeadm lists (`kubeherd.test/coredns:v1.12.1`), for clusters that deploy kubeadm's
+ * CoreDNS addon scaled to zero (RealClusterOptions.coreDns): `kubeadm upgrade apply`'s preflight pulls every image it
+ * lists and fails on a missing one, so the image must be in the control-plane node's containerd; it never runs (zero
+ * replicas). Its program is the pause program: CoreDNS is not built here (and without kube-proxy it could not reach
+ * the API server through its Service anyway).
+ */
+export async function ensureCoreDnsStandIn(version: string, images: NodeImages, kubeadm: string): Promise<{ name: string; archive: string }> {
+  const name = (await kubeadmImageNames(kubeadm, version)).find((n) => /\/coredns:/.test(n));
+  if (name === undefined) throw new Error(`kubeadm ${version} lists no CoreDNS image`);
+  const archive = join(images.dir, archiveName(name));
+  if (!existsSync(archive)) {
+    await writeImageArchive({ name, files: [{ from: images.pauseBinary, to: "/coredns" }], entrypoint: ["/coredns"] }, archive);
+  }
+  return { name, archive };
+}

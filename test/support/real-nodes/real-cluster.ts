@@ -12,8 +12,9 @@ import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolcha
 import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNodeNetwork, leftoverNetworks, type ClusterNetwork, type NodeNetwork } from "./network";
 import { ensureHostPackages } from "./host-packages";
 import { initConfiguration, joinConfiguration } from "./node-config";
-import { ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
-import { RealNode } from "./real-node";
+import { ensureCoreDnsStandIn, ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
+import { RealNode, type NodePackages } from "./real-node";
+import type { ClientKey } from "../ssh-nodes/ssh-node";
 
 export interface RealClusterOptions {
   workers: number;
@@ -22,6 +23,17 @@ export interface RealClusterOptions {
   version?: string;
   /** Progress lines. */
   say?: (line: string) => void;
+  /** Every node installs its programs from these packages with apt instead of having them copied in. */
+  packages?: Omit<NodePackages, "pins"> & { controlPlanePins: Readonly<Record<string, string>>; workerPins: Readonly<Record<string, string>> };
+  /** Every node serves SSH on its address with this client key authorized (pets nodes). */
+  sshKey?: ClientKey;
+  /**
+   * kubeadm's CoreDNS addon is deployed (and scaled to zero: no CoreDNS image is built here), so `kubeadm upgrade`'s
+   * CoreDNS checks find what they find on a default cluster. @default false (the addon phase is skipped)
+   */
+  coreDns?: boolean;
+  /** Images of other releases each node's containerd holds besides its own (a registry's, for an upgrade). */
+  moreImages?: readonly NodeImages[];
 }
 
 /** A bootstrap token as kubeadm wants one: `[a-z0-9]{6}.[a-z0-9]{16}`. */
@@ -109,23 +121,25 @@ export class RealCluster {
     }
     this.network = network;
     const token = bootstrapToken();
-    const cp = await this.timed("control-plane node booted", () => this.startNode("cp-1", 1, binaries, images, Object.keys(images.archives)));
+    const cp = await this.timed("control-plane node booted", () => this.startNode("cp-1", 1, binaries, images, Object.keys(images.archives), "control-plane"));
     cp.root.write(
       "/etc/kubeherd/kubeadm.yaml",
-      initConfiguration({ name: cp.name, address: cp.address, cgroupRoot: this.cgroupRoot(cp.name), version, imageRepository: IMAGE_REPOSITORY, token }),
+      initConfiguration({ name: cp.name, address: cp.address, cgroupRoot: this.cgroupRoot(cp.name), version, imageRepository: IMAGE_REPOSITORY, token, coreDns: this.options.coreDns }),
       0o600,
     );
     await this.timed("kubeadm init", async () => {
       const r = await cp.sh("kubeadm init --config /etc/kubeherd/kubeadm.yaml >/var/log/kubeadm-init.log 2>&1", 600_000);
       if (r.code !== 0) throw new Error(`kubeadm init failed on ${cp.name} (exit ${r.code}):\n${cp.log("kubeadm-init", 40)}\n--- kubelet:\n${cp.log("kubelet", 30)}`);
     });
+    if (this.options.coreDns) await cp.importImage((await ensureCoreDnsStandIn(version, images, binaries.paths.kubeadm)).archive);
+    if (this.options.coreDns) await cp.shOrThrow("kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system scale deployment coredns --replicas=0");
     writeFileSync(this.kubeconfig, cp.root.read("/etc/kubernetes/admin.conf"), { mode: 0o600 });
     const hash = caCertHash(cp.root.read("/etc/kubernetes/pki/ca.crt"));
     const workerImages = Object.keys(images.archives).filter((n) => /\/(pause|kube-proxy|stubborn):/.test(n));
     await this.timed(`${this.options.workers} worker(s) joined`, () =>
       Promise.all(
         Array.from({ length: this.options.workers }, async (_, i) => {
-          const w = await this.startNode(`worker-${i + 1}`, i + 2, binaries, images, workerImages);
+          const w = await this.startNode(`worker-${i + 1}`, i + 2, binaries, images, workerImages, "worker");
           w.root.write(
             "/etc/kubeherd/kubeadm.yaml",
             joinConfiguration({ name: w.name, address: w.address, cgroupRoot: this.cgroupRoot(w.name), apiServer: `${cp.address}:6443`, token, caCertHash: hash }),
@@ -142,14 +156,14 @@ export class RealCluster {
     return `/khr${this.id}-${name}`;
   }
 
-  private startNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[]): Promise<RealNode> {
-    const starting = this.bootNode(name, index, binaries, images, imageNames);
+  private startNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker"): Promise<RealNode> {
+    const starting = this.bootNode(name, index, binaries, images, imageNames, role);
     this.starting.push(starting);
     return starting;
   }
 
   /** A node and its network; whatever is made after a stop began is taken down again here. */
-  private async bootNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[]): Promise<RealNode> {
+  private async bootNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker"): Promise<RealNode> {
     const stoppedWhileStarting = new Error("the real cluster was stopped while it started");
     if (this.network === undefined || this.stopped) throw stoppedWhileStarting;
     const network = await createNodeNetwork(this.network, name, index);
@@ -158,7 +172,15 @@ export class RealCluster {
       throw stoppedWhileStarting;
     }
     this.networks.push(network);
-    const node = await RealNode.start({ name, index, network, binaries, images, imageNames, cgroupRoot: this.cgroupRoot(name), logDir: this.options.dir });
+    const p = this.options.packages;
+    const packages = p && { repository: p.repository, sources: p.sources, pins: role === "control-plane" ? p.controlPlanePins : p.workerPins };
+    const more = (this.options.moreImages ?? []).map((m) => ({
+      ...m,
+      archives: Object.fromEntries(Object.entries(m.archives).filter(([n]) => role === "control-plane" || /\/(pause|kube-proxy):/.test(n))),
+    }));
+    const node = await RealNode.start({
+      name, index, network, binaries, images, imageNames, cgroupRoot: this.cgroupRoot(name), logDir: this.options.dir, packages, sshKey: this.options.sshKey, moreImages: more,
+    });
     if (this.stopped) {
       await node.stop();
       throw stoppedWhileStarting;

@@ -13,12 +13,21 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { NodeRoot } from "../node-root/node-root";
+import { STANDIN_DIR } from "../node-root/host-standins";
 import { run, runOrThrow, type Outcome } from "../node-root/process";
+import { standinCommand } from "../node-root/standin-shell";
+import { sshdConfig, type ClientKey } from "../ssh-nodes/ssh-node";
 import type { KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
 import type { NodeNetwork } from "./network";
-import { cniConfig, containerdConfig, kubeletService } from "./node-config";
+import { cniConfig, containerdConfig, kubeletService, realSystemctl, superviseScript } from "./node-config";
 import type { NodeImages } from "./node-images";
+import { REAL_REPO_IN_NODE } from "./real-packages";
+
+const SSHD_CONFIG = "/etc/ssh/kubeherd-sshd_config";
+const SSH_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
+const SUPERVISE = "/usr/local/lib/kubeherd/supervise";
 
 const NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const CGROUP_V1 = "/sys/fs/cgroup";
@@ -58,6 +67,22 @@ export interface RealNodeOptions {
   cgroupRoot: string;
   /** Where the node's host-side log goes. */
   logDir: string;
+  /**
+   * Install the node's programs from the real packages (real-packages.ts) with apt, as a user's node gets them,
+   * instead of copying them in: the repositories' host directory (bound read-only at REAL_REPO_IN_NODE), the apt
+   * source lines, and the exact versions installed and held.
+   */
+  packages?: NodePackages;
+  /** Images of other releases to import too (their archives on the host), as a registry would have them. */
+  moreImages?: readonly NodeImages[];
+  /** Serve the node over SSH: its own sshd on its address, port 22, this client key authorized for `ubuntu`. */
+  sshKey?: ClientKey;
+}
+
+export interface NodePackages {
+  repository: string;
+  sources: readonly string[];
+  pins: Readonly<Record<string, string>>;
 }
 
 function cgroupControllers(): string[] {
@@ -83,7 +108,23 @@ function removeCgroupTree(dir: string): string[] {
   return left;
 }
 
+/** Whether a TCP connection to host:port is accepted (closed again at once). */
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
 export class RealNode {
+  /** The node's pinned SSH host key (`ssh-ed25519 AAAA…`) once its sshd runs. */
+  hostKey?: string;
   private pid1?: number;
   private readonly services: ChildProcess[] = [];
   private stopped = false;
@@ -109,9 +150,11 @@ export class RealNode {
       await node.install();
       node.makeCgroups();
       await node.boot();
+      if (options.packages) await node.installPackages(options.packages);
       await node.startContainerd();
       await node.importImages();
       node.startKubelet();
+      if (options.sshKey) await node.startSshd(options.sshKey);
       return node;
     } catch (e) {
       await node.stop();
@@ -126,19 +169,24 @@ export class RealNode {
       mkdirSync(join(root.path(to), ".."), { recursive: true });
       await runOrThrow("cp", ["--reflink=auto", from, root.path(to)]);
     };
-    for (const c of ["kubelet", "kubeadm", "kubectl"] as const) await copy(options.binaries.paths[c], `/usr/bin/${c}`);
-    for (const [from, to] of HOST_PROGRAMS) await copy(from, to);
-    mkdirSync(root.path("/opt/cni/bin"), { recursive: true });
-    for (const plugin of ["bridge", "host-local", "loopback"]) await copy(`/usr/lib/cni/${plugin}`, `/opt/cni/bin/${plugin}`);
+    if (!options.packages) {
+      for (const c of ["kubelet", "kubeadm", "kubectl"] as const) await copy(options.binaries.paths[c], `/usr/bin/${c}`);
+      for (const [from, to] of HOST_PROGRAMS) await copy(from, to);
+      mkdirSync(root.path("/opt/cni/bin"), { recursive: true });
+      for (const plugin of ["bridge", "host-local", "loopback"]) await copy(`/usr/lib/cni/${plugin}`, `/opt/cni/bin/${plugin}`);
+    }
     await copy(options.images.pauseBinary, "/usr/local/lib/kubeherd/pause");
     root.write("/etc/containerd/config.toml", containerdConfig(options.images.pause));
     root.write("/etc/cni/net.d/10-kubeherd.conflist", cniConfig(options.index));
     root.write("/usr/local/lib/kubeherd/kubelet-service", kubeletService(), 0o755);
+    root.write(SUPERVISE, superviseScript(), 0o755);
+    // the node's systemctl acts on the units its service manager runs (the harness's stand-in only records)
+    root.write(`${STANDIN_DIR}/systemctl`, standinCommand("systemctl", "-", realSystemctl()), 0o755);
     root.write("/etc/hosts", `127.0.0.1 localhost\n${options.network.address} ${options.name}\n`);
     root.write("/etc/resolv.conf", "search kubeherd.test\n");
     root.write("/etc/hostname", `${options.name}\n`);
     for (const [path, value] of Object.entries(KERNEL_TUNABLES)) root.write(`/usr/local/lib/kubeherd/sysctl/${path}`, `${value}\n`);
-    for (const d of ["/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet", "/var/lib/kubeherd-images", "/var/log"]) {
+    for (const d of ["/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet", "/var/lib/kubeherd-images", "/var/log", REAL_REPO_IN_NODE]) {
       mkdirSync(root.path(d), { recursive: true });
     }
   }
@@ -177,7 +225,7 @@ mount -t tmpfs containerd '${R}/var/lib/containerd'
 mount -t tmpfs etcd '${R}/var/lib/etcd'
 mount --bind '${options.images.dir}' '${R}/var/lib/kubeherd-images'
 mount -o remount,bind,ro '${R}/var/lib/kubeherd-images'
-mount --make-rshared '${R}'
+${options.packages ? `mount --bind '${options.packages.repository}' '${R}${REAL_REPO_IN_NODE}'\nmount -o remount,bind,ro '${R}${REAL_REPO_IN_NODE}'\n` : ""}mount --make-rshared '${R}'
 hostname '${options.name}'
 exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
     mkdirSync(options.logDir, { recursive: true });
@@ -242,8 +290,33 @@ exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
     this.services.push(child);
   }
 
+  /**
+   * The node's programs from the real packages: apt installs the exact versions from the given lines (and what they
+   * depend on) and holds them, as an operator set up the node; the lines are removed again after, so only what
+   * kubeherd's scripts write configures apt.
+   */
+  private async installPackages(p: NodePackages): Promise<void> {
+    const list = "/etc/apt/sources.list.d/kubeherd-test-seed.list";
+    this.root.write(list, `${p.sources.join("\n")}\n`);
+    const specs = Object.entries(p.pins).map(([name, v]) => `${name}=${v}`);
+    try {
+      await this.shOrThrow(
+        `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${specs.join(" ")} >/var/log/kubeherd-seed.log 2>&1 && apt-mark hold ${Object.keys(p.pins).join(" ")} >/dev/null`,
+        600_000,
+      );
+    } finally {
+      this.root.remove(list);
+      await this.shOrThrow("apt-get update -qq");
+    }
+  }
+
+  /** A unit under the node's service manager (Restart=always, 1 s), its log in /var/log/<unit>.log. */
+  private unit(name: string, command: string): void {
+    this.service(name, `${SUPERVISE} ${name} 1 ${command}`);
+  }
+
   private async startContainerd(): Promise<void> {
-    this.service("containerd", "/usr/bin/containerd --config /etc/containerd/config.toml");
+    this.unit("containerd", "/usr/bin/containerd --config /etc/containerd/config.toml");
     const deadline = Date.now() + 30_000;
     for (;;) {
       const r = await this.sh("ctr --address /run/containerd/containerd.sock version");
@@ -259,10 +332,39 @@ exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
       if (archive === undefined) throw new Error(`no archive for image ${name}`);
       await this.shOrThrow(`ctr -n k8s.io images import --no-unpack=false '/var/lib/kubeherd-images/${archive.split("/").pop()}'`);
     }
+    for (const more of this.options.moreImages ?? []) {
+      for (const archive of Object.values(more.archives)) await this.importImage(archive);
+    }
   }
 
   private startKubelet(): void {
-    this.service("kubelet", "/usr/local/lib/kubeherd/kubelet-service");
+    this.unit("kubelet", "/usr/local/lib/kubeherd/kubelet-service");
+  }
+
+  /**
+   * The node's own sshd (the SSH harness's configuration: public keys only, the `ubuntu` user reaching root with
+   * `sudo -n`), in the node's namespaces, listening on the node's address only: a session runs on this node, sees
+   * its processes and drives its real kubelet. The test reaches it through the cluster's network.
+   */
+  private async startSshd(key: ClientKey): Promise<void> {
+    const { root } = this;
+    root.verify();
+    await this.shOrThrow(`rm -f /etc/ssh/ssh_host_* && ssh-keygen -q -t ed25519 -N '' -C '' -f ${SSH_HOST_KEY}`);
+    const [type, body] = root.read(`${SSH_HOST_KEY}.pub`).trim().split(/\s+/);
+    this.hostKey = `${type} ${body}`;
+    root.write("/home/ubuntu/.ssh/authorized_keys", `${key.publicKey}\n`, 0o600);
+    root.write(SSHD_CONFIG, sshdConfig(this.address, 22, "ubuntu"));
+    await this.shOrThrow(`chmod 0700 /home/ubuntu/.ssh && chown -R ubuntu:ubuntu /home/ubuntu/.ssh && mkdir -p -m 0755 /run/sshd && /usr/sbin/sshd -t -f ${SSHD_CONFIG}`);
+    this.service("sshd", `/usr/sbin/sshd -D -e -f ${SSHD_CONFIG}`);
+    const deadline = Date.now() + 20_000;
+    while (!(await canConnect(this.address, 22))) {
+      if (Date.now() > deadline) throw new Error(`node ${this.name}: sshd did not listen on ${this.address}:22 within 20 s:\n${this.log("sshd")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const listening = (await this.shOrThrow("ss -Hltn")).stdout.trim().split("\n").map((l) => l.trim().split(/\s+/)[3]);
+    if (!listening.includes(`${this.address}:22`) || listening.some((a) => a?.endsWith(":22") && a !== `${this.address}:22`)) {
+      throw new Error(`node ${this.name}: sshd should listen on ${this.address}:22 only; the node listens on ${listening.join(", ")}`);
+    }
   }
 
   /** Puts a host file into the node (a new kubeadm or kubelet, as a package's install would). */
@@ -284,9 +386,9 @@ exec chroot '${R}' /usr/local/lib/kubeherd/pause`;
     }
   }
 
-  /** `systemctl restart kubelet` as the node's kubelet service sees it: the kubelet exits and is started again. */
+  /** `systemctl restart kubelet` on the node: the kubelet exits and its service manager starts it again. */
   async restartKubelet(): Promise<void> {
-    await this.shOrThrow('for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = kubelet ] && kill "${p#/proc/}"; done; true');
+    await this.shOrThrow("systemctl restart kubelet");
   }
 
   /** The tail of a log the node keeps in /var/log. */

@@ -1,7 +1,8 @@
 /**
  * Everything a real cluster needs built or installed, in order: Debian's containerd, runc and CNI plugins and gcc
  * on the host, the node programs (after the control plane's build, sharing its caches), etcd 3.6.5, and the images,
- * for the release and for the patch version the upgrade scenario stamps on it.
+ * for the release and for the patch version the upgrade scenario stamps on it; then crictl, the CNI plugins and
+ * containerd 1.7.24 and the real-node packages of both versions with their apt repositories (real-packages.ts).
  * `npm run toolchain -- --only real` calls it to fill the cache ahead; a real cluster builds what it needs of it on
  * first use.
  */
@@ -10,6 +11,8 @@ import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolcha
 import { ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { ensureHostPackages } from "./host-packages";
 import { ensureNodeImages, type NodeImages } from "./node-images";
+import { CNI_PLUGINS, CONTAINERD, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
+import { ensureRealRepository, type RealRepository } from "./real-packages";
 
 /** The patch version the upgrade scenario stamps on the release's source (real-upgrade.e2e.ts). */
 export const STAMPED_VERSION = "v1.34.3";
@@ -19,6 +22,8 @@ export interface RealToolchain {
   images: NodeImages;
   stamped: KubernetesNodeBinaries;
   stampedImages: NodeImages;
+  /** The real-node packages of both versions and their apt repositories (real-pets.e2e.ts). */
+  repository: RealRepository;
 }
 
 export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => {}): Promise<RealToolchain> {
@@ -27,13 +32,23 @@ export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => 
   const images = await ensureNodeImages(binaries.version, binaries);
   const stamped = await ensureKubernetesNode(STAMPED_VERSION, binaries.version);
   const stampedImages = await ensureNodeImages(STAMPED_VERSION, stamped);
+  const packageBuilds = [
+    ["cri-tools", await ensurePackageBuild("cri-tools", CRI_TOOLS)],
+    ["CNI plugins", await ensurePackageBuild("cni-plugins", CNI_PLUGINS)],
+    ["containerd", await ensurePackageBuild("containerd", CONTAINERD)],
+  ] as const;
+  const repoStarted = Date.now();
+  const repository = await ensureRealRepository([binaries.version, STAMPED_VERSION], binaries.version);
+  const repoSeconds = Math.round((Date.now() - repoStarted) / 1000);
   const built: Built[] = [];
   if (binaries.buildSeconds !== undefined) built.push({ tool: `kubelet, kubeadm, kube-proxy ${binaries.version}`, seconds: binaries.buildSeconds });
   if (etcd.buildSeconds !== undefined) built.push({ tool: `etcd ${etcd.version}`, seconds: etcd.buildSeconds });
   if (images.buildSeconds !== undefined) built.push({ tool: `node images ${binaries.version}`, seconds: images.buildSeconds });
   if (stamped.buildSeconds !== undefined) built.push({ tool: `node programs ${STAMPED_VERSION} (stamped)`, seconds: stamped.buildSeconds });
   if (stampedImages.buildSeconds !== undefined) built.push({ tool: `control plane and images ${STAMPED_VERSION} (stamped)`, seconds: stampedImages.buildSeconds });
+  for (const [tool, b] of packageBuilds) if (b.buildSeconds !== undefined) built.push({ tool: `${tool} ${b.version}`, seconds: b.buildSeconds });
+  if (repoSeconds > 5) built.push({ tool: "real-node packages and apt repositories", seconds: repoSeconds });
   onBuilt(built);
-  return { binaries, images, stamped, stampedImages };
+  return { binaries, images, stamped, stampedImages, repository };
 }
 

@@ -81,10 +81,14 @@ export class ApiRecorder {
   private async follow<K extends Kind>(kind: K, record: (type: string, o: ObjectOf[K]) => void): Promise<void> {
     const list = await this.client.list(kind);
     for (const o of list.items) record("LISTED", o);
-    const w = await this.client.watch(kind, { resourceVersion: list.resourceVersion }, (type, o) => record(type, o), () => {
-      if (!this.stopped) void this.follow(kind, record);
-    });
+    const w = await this.client.watch(kind, { resourceVersion: list.resourceVersion }, (type, o) => record(type, o), () => this.refollow(kind, record));
     this.watchers.push(w);
+  }
+
+  /** Lists and watches again after a watch ended, retrying while the API server is away (a control plane restart). */
+  private refollow<K extends Kind>(kind: K, record: (type: string, o: ObjectOf[K]) => void): void {
+    if (this.stopped) return;
+    this.follow(kind, record).catch(() => setTimeout(() => this.refollow(kind, record), 500));
   }
 
   /** Writes the record as JSON lines, for the post-mortem of a failed scenario. */
