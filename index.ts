@@ -16,6 +16,7 @@ import { enforcePromotion } from "./components/stack/promotion-reference";
 import { rolledOutOf } from "./components/promotion/rolled-out";
 import { clientOnlyNodes } from "./components/rollout/client-only";
 import { enforceTransition } from "./components/transition-gate";
+import { controlPlaneTransition } from "./components/versions/removed-api-gate";
 
 export = async () => {
   const { config, problems } = loadConfig(pulumiConfigSource(), { secrets: "require" });
@@ -35,7 +36,8 @@ export = async () => {
   const kubeconfig = secrets[config.cluster.kubeconfigSecret];
   configureKubeconfig(kubeconfig);
 
-  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore) }));
+  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore),
+    transition: rolledOutBefore ? controlPlaneTransition(rolledOutBefore.kubernetes, config.versions.kubernetes) : undefined }));
   return {
     /** Per pool: mode, role, the pins it runs, its nodes, and for EC2 pools the launch template and instance ids. */
     pools: cluster.pools,

@@ -2,6 +2,7 @@
  * The cluster: its pools in rollout order (control plane first, then workers in config order), batch after batch
  * (components/rollout/batches.ts), each pool's first batch behind the gate of the previous pool's last batch.
  */
+import type { ControlPlaneTransition } from "./versions/removed-api-gate";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -25,6 +26,9 @@ export interface KubeherdClusterArgs {
   now: number;
   /** `pool/node` of the pets nodes whose only change is kubectl (rollout/client-only.ts): not drained. */
   clientOnly?: ReadonlySet<string>;
+  /** The control plane's minors from what the stack rolled out to the config's: the first control-plane node's
+   *  drain hook runs the removed-API pre-flight for it before `kubeadm upgrade apply`. None on a first deployment. */
+  transition?: ControlPlaneTransition;
 }
 
 export interface PoolOutputs {
@@ -71,7 +75,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
       } else {
         const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
         const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2, clientOnly: args.clientOnly }, { parent: this });
+        const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], ...order, ec2, clientOnly: args.clientOnly, transition: args.transition }, { parent: this });
         after = p.lastGate ?? after;
         this.nodes.push(...p.commands);
         this.pools[pool.name] = { mode: "pets", role: pool.role, pins, nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined };

@@ -14,6 +14,7 @@ import { NodeInstance } from "./node-instance";
 import { nodeTags, pinnedTemplate } from "./launch-template";
 import { declareBatches, nodeResourceName, petsNodeOptions } from "./node-options";
 import type { Batch } from "./rollout/batches";
+import type { ControlPlaneTransition } from "./versions/removed-api-gate";
 import { nodeExpectations, petsNodes, poolUserData, rootCommand } from "./rollout/nodes";
 
 export interface PetsPoolArgs {
@@ -29,6 +30,8 @@ export interface PetsPoolArgs {
   gateTrigger: string;
   /** `pool/node` of the nodes whose only change is kubectl: the drain hook lets them be. */
   clientOnly?: ReadonlySet<string>;
+  /** The control plane's transition, for the removed-API pre-flight of the node that runs `kubeadm upgrade apply`. */
+  transition?: ControlPlaneTransition;
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -58,6 +61,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
         pool: pool.name, node: node.node, mode: "pets" as const, ...expect, rollout: pool.rollout,
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
         ...(args.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
+        ...(node.kubeadm === "apply" && args.transition ? { controlPlaneTransition: args.transition } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });

@@ -8,7 +8,8 @@ import { checkRolloutAccess } from "./access";
 import type { KubeClient, NodeEvent } from "./client";
 import type { Clock } from "./clock";
 import { drainNode } from "./drain";
-import { earlierNodesNotBack, type EarlierNode } from "./preflight";
+import { earlierNodesNotBack, removedApisRefusal, type EarlierNode } from "./preflight";
+import type { ControlPlaneTransition } from "../versions/removed-api-gate";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
 import { moveCriSocket } from "./runtime-endpoint";
@@ -34,6 +35,9 @@ export interface NodeHookContext {
   batch?: number;
   /** Pets: the change from what the stack rolled out is the kubectl pin alone (rollout/client-only.ts): no drain. */
   clientOnly?: boolean;
+  /** The node that runs `kubeadm upgrade apply`: the control plane's minors from what the stack rolled out to the
+   *  target. Its drain first runs the removed-API pre-flight, and refuses as `plan --live` would block. */
+  controlPlaneTransition?: ControlPlaneTransition;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -133,6 +137,11 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
       id,
       `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
     );
+  }
+  // The node that runs kubeadm upgrade apply: not while the cluster uses API versions the new minor removes.
+  if (r.ctx?.controlPlaneTransition) {
+    const refusal = await removedApisRefusal(client, args.name, r.ctx.controlPlaneTransition, r.rollout.acceptRemovedApis, env.log);
+    if (refusal) await refuse(client, env, id, refusal);
   }
   const node = await lookupNode(client, id);
   const name = node?.metadata?.name;

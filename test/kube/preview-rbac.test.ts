@@ -11,8 +11,9 @@ import { REPO_DIR } from "../support/fixtures/stackfiles";
 import { clock, startApi } from "../support/kube-api/harness";
 
 interface Rule {
-  apiGroups: string[];
-  resources: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  nonResourceURLs?: string[];
   verbs: string[];
 }
 
@@ -27,8 +28,11 @@ const groupAndResource = (path: string) => {
 };
 
 describe("the read-only ClusterRole the README gives for the live preview and status", () => {
-  it("grants only get, list and watch", () => {
-    for (const rule of role.rules!) expect(rule.verbs.sort()).toEqual(["get", "list", "watch"]);
+  it("grants only get, list and watch, and get on the API server's /metrics", () => {
+    for (const rule of role.rules!) {
+      if ("nonResourceURLs" in rule) expect(rule).toEqual({ nonResourceURLs: ["/metrics"], verbs: ["get"] });
+      else expect(rule.verbs.sort()).toEqual(["get", "list", "watch"]);
+    }
   });
 
   it("covers every collection the preview and status read", async () => {
@@ -42,7 +46,7 @@ describe("the read-only ClusterRole the README gives for the live preview and st
     expect(read.size).toBeGreaterThanOrEqual(6);
     for (const entry of read) {
       const [group, resource] = entry.split("/");
-      expect(role.rules!.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource)), entry).toBe(true);
+      expect(role.rules!.some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource)), entry).toBe(true);
     }
   });
 });
