@@ -192,7 +192,7 @@ export const rolloutSchema = z.strictObject({
    * @default {dir: /var/lib/kubeherd/etcd-snapshots, keep: 3} */
   etcdSnapshot: z
     .strictObject({
-      dir: pattern(p.SNAPSHOT_DIR, "an absolute directory path of letters, digits and / . _ - (no .. and no trailing /)").default("/var/lib/kubeherd/etcd-snapshots"),
+      dir: pattern(p.SNAPSHOT_DIR, "an absolute directory path of letters, digits and / . _ - (no .. and no trailing /)").default(p.DEFAULT_SNAPSHOT_DIR),
       keep: z.number().int().min(1).max(100).default(3),
     })
     .prefault({}),
