@@ -69,9 +69,10 @@ export function firstFew(items: readonly string[], n = 3): string {
 
 export function removedApiVerdict(transition: ControlPlaneTransition, findings: RemovedApiFindings, acceptance: RemovedApiAcceptance): RemovedApiVerdict {
   const crossed = removalsCrossed(transition.from, transition.to);
-  const inCrossed = (apiVersion: string) => crossed.some((x) => x.apiVersion === apiVersion);
-  const objects = findings.objects.filter((o) => inCrossed(o.apiVersion)).map((o) => ({ ...o, accepted: accepts(acceptance, o.apiVersion) }));
-  const requests = findings.requests.filter((r) => inCrossed(r.apiVersion)).map((r) => ({ ...r, accepted: accepts(acceptance, r.apiVersion) }));
+  // By group/version and release: storage.k8s.io/v1beta1 lost StorageClass in 1.22 and CSIStorageCapacity in 1.27.
+  const inCrossed = (apiVersion: string, removedIn: string) => crossed.some((x) => x.apiVersion === apiVersion && (removedIn === "" || x.removedIn === removedIn));
+  const objects = findings.objects.filter((o) => inCrossed(o.apiVersion, o.removedIn)).map((o) => ({ ...o, accepted: accepts(acceptance, o.apiVersion) }));
+  const requests = findings.requests.filter((r) => inCrossed(r.apiVersion, r.removedIn)).map((r) => ({ ...r, accepted: accepts(acceptance, r.apiVersion) }));
   const open = [...objects.filter((o) => !o.accepted).map(describeUse), ...requests.filter((r) => !r.accepted).map((r) => `clients requested ${describeRequest(r)}`)];
   const found = objects.length + requests.length;
   const to = `${transition.from} → ${transition.to}`;
