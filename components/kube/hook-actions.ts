@@ -241,6 +241,7 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
     log: env.log,
   });
   const name = node.metadata?.name ?? "";
+  if (r.mode === "pets") for (const line of snapshotLines(await outputText(args.newOutputs?.stdout, env.clock))) env.log(line);
   await moveCriSocket(client, name, r.ctx, env.log);
   const pins = r.ctx ? ` with kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}` : "";
   await recordEvent(
@@ -278,4 +279,34 @@ export async function forgetAfterDelete(args: HookArgs, env: HookEnv): Promise<v
   const name = await forgetNode(client, id);
   env.log(name ? `node ${shortName(name)}: deleted the Node of terminated ${describeIdentity(id)}` : `${describeIdentity(id)}: no Node object left to delete`);
   if (r.rollout.strategy === "surge") await gate(args, env, r);
+}
+
+/**
+ * The converge script's `etcd snapshot saved: PATH (N bytes)` lines (components/scripts/kubeadm.ts): the command's
+ * output is secret and not logged, so the ready hook repeats these in the `up`'s output. Only lines of that exact
+ * shape are taken, the rest of the output stays unseen.
+ */
+export function snapshotLines(stdout: string | undefined): string[] {
+  return (stdout ?? "")
+    .split("\n")
+    .filter((l) => /^kubeherd\[[A-Za-z0-9.-]+\]: etcd snapshot saved: \/[A-Za-z0-9._/-]+ \([0-9]+ bytes\); README "The way back" says how to restore it$/.test(l));
+}
+
+/** A hook's output value as text: a plain string, or a (secret) Output the engine wrapped it in, bounded by 10 s. */
+async function outputText(value: unknown, clock: Clock): Promise<string | undefined> {
+  if (typeof value === "string") return value;
+  if (typeof value !== "object" || value === null || !("apply" in value) || typeof value.apply !== "function") return undefined;
+  const output = value as { apply(f: (v: unknown) => unknown): unknown };
+  const stop = new AbortController();
+  const text = await Promise.race([
+    new Promise<string | undefined>((resolve) => {
+      output.apply((v) => {
+        resolve(typeof v === "string" ? v : undefined);
+        return v;
+      });
+    }),
+    clock.sleep(10_000, stop.signal).then(() => undefined, () => undefined),
+  ]);
+  stop.abort();
+  return text;
 }

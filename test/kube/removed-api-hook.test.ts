@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { rolloutSchema } from "../../components/config/schema";
-import { drainBeforeChange, type HookArgs, type HookEnv, type NodeHookContext } from "../../components/kube/hook-actions";
+import { drainBeforeChange, readyAfterChange, snapshotLines, type HookArgs, type HookEnv, type NodeHookContext } from "../../components/kube/hook-actions";
 import { CORDONED_BY } from "../../components/kube/nodes";
 import { ROLLOUT_ACCESS } from "../../components/kube/access";
 import type { FakeApiServer } from "../support/kube-api/fake-api-server";
@@ -62,7 +62,7 @@ describe("the first control-plane node's drain, before kubeadm upgrade apply 1.2
     await expect(refusal).rejects.toThrow(
       "control-plane-cp-1: not taken out for kubeadm upgrade apply 1.25 → 1.26: the cluster still uses API versions it removes: HorizontalPodAutoscaler shop/hpa-0 (autoscaling/v2beta2, removed in 1.26), HorizontalPodAutoscaler shop/hpa-1 (autoscaling/v2beta2, removed in 1.26), HorizontalPodAutoscaler shop/hpa-2 (autoscaling/v2beta2, removed in 1.26) and 2 more (5 in all; npm run plan -- --live lists them); migrate them, or set rollout.acceptRemovedApis on the control-plane pool (true, or the group/versions) and run pulumi up again",
     );
-    const message = await refusal.catch((e: Error) => e.message);
+    const message = await refusal.then(() => "", (e: Error) => e.message);
     expect(message.split("\n")).toHaveLength(1);
     expect(h.api.cluster.get("nodes", "cp-1")?.spec?.unschedulable).toBeUndefined();
     expect(h.api.cluster.evictions).toEqual([]);
@@ -117,5 +117,23 @@ describe("the first control-plane node's drain, before kubeadm upgrade apply 1.2
       expect(ROLLOUT_ACCESS.some((a) => a.verb === "list" && a.group === group && a.resource === resource), r.path).toBe(true);
     }
     expect(lists.map((r) => r.path)).toContain("/apis/autoscaling/v2/horizontalpodautoscalers");
+  });
+});
+
+describe("where the etcd snapshot is, in the up's output", () => {
+  const saved = 'kubeherd[cp-1]: etcd snapshot saved: /var/lib/kubeherd/etcd-snapshots/kubeherd-etcd-20261204T090000Z-v1.25.16-to-v1.26.15.db (2097184 bytes); README "The way back" says how to restore it';
+
+  it("the ready hook repeats the script's snapshot line (the command's output is secret and not logged), and nothing else of it", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.26.15", runtime: "containerd://1.7.19" });
+    const stdout = ["kubeherd[cp-1]: control plane healthy before the upgrade: 3 control-plane node(s) Ready on v1.25.16, etcd healthy", saved, "kubeherd[cp-1]: token=abc"].join("\n");
+    await readyAfterChange({ ...run, newOutputs: { stdout } }, envFor(h, cp1()));
+    expect(h.lines.filter((l) => l.includes("etcd snapshot"))).toEqual([saved]);
+    expect(h.lines.some((l) => l.includes("token=abc"))).toBe(false);
+  });
+
+  it("takes only lines of that exact shape", () => {
+    expect(snapshotLines(undefined)).toEqual([]);
+    expect(snapshotLines(`${saved}\n${saved.replace("/var/lib", "/var/$(x)")}\nkubeherd[cp-1]: etcd snapshot saved: somewhere`)).toEqual([saved]);
   });
 });

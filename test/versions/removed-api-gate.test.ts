@@ -144,7 +144,7 @@ describe("rollout.acceptRemovedApis in the config", () => {
   it("refuses a group/version no minor removes, naming the key; warns that a worker pool's is ignored", () => {
     const config = configSchema.parse(withAccept(["policy/v1beta1", "apps/v1"]));
     expect(checkPools(config).filter((p) => p.severity === "error").map((p) => p.key)).toEqual(["kubeherd:pools[0].rollout.acceptRemovedApis[1]"]);
-    const workers = currentInput.pools.findIndex((p) => (p as { role: string }).role === "worker");
+    const workers = (currentInput.pools as { role: string }[]).findIndex((p) => p.role === "worker");
     const warned = checkPools(configSchema.parse(withAccept(true, workers)));
     expect(warned).toContainEqual(expect.objectContaining({ severity: "warning", key: `kubeherd:pools[${workers}].rollout.acceptRemovedApis` }));
     expect(configSchema.safeParse(withAccept(["not a version"])).success).toBe(false);
@@ -152,7 +152,7 @@ describe("rollout.acceptRemovedApis in the config", () => {
   });
 
   it("rollout.etcdSnapshot takes an absolute directory without .. and a count, with safe defaults", () => {
-    const parse = (etcdSnapshot: unknown) => configSchema.safeParse(patched(currentInput, { pools: currentInput.pools.map((p, i) => (i === 0 ? { ...(p as object), rollout: { etcdSnapshot } } : p)) }));
+    const parse = (etcdSnapshot: unknown) => configSchema.safeParse(patched(currentInput, { pools: (currentInput.pools as object[]).map((p, i) => (i === 0 ? { ...p, rollout: { etcdSnapshot } } : p)) }));
     const parsed = parse({});
     expect(parsed.success && parsed.data.pools[0].rollout.etcdSnapshot).toEqual({ dir: "/var/lib/kubeherd/etcd-snapshots", keep: 3 });
     for (const dir of ["relative/dir", "/", "/var/../etc", "/var/lib/", "/var/lib/$(reboot)", "/var/lib/a b", "/var/./x", "/var/lib/'x'"]) expect(parse({ dir }).success, dir).toBe(false);
