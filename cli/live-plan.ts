@@ -7,6 +7,7 @@
  * Each blocking reason is also one line on stderr (`blocked (disruption): …`, `blocked (removed APIs): …`), so the
  * workflow can tell them apart and accept each with its own pull request label.
  */
+import { KubeApiError } from "../components/kube/client";
 import { systemClock } from "../components/kube/clock";
 import { livePreview } from "../components/kube/live";
 import { removedApiPreflight } from "../components/kube/removed-api-scan";
@@ -33,9 +34,15 @@ export async function runLivePlan(opts: PlanOptions & { kubeconfig?: string; con
   let removed;
   try {
     preview = await livePreview(access.client, plan, config, systemClock);
-    if (transition) removed = await removedApiPreflight(access.client, transition, removedApiAcceptance(config));
   } catch (err) {
     return { code: 2, stdout: "", stderr: [...planned.stderr, describeFailure(err, access.server)] };
+  }
+  try {
+    if (transition) removed = await removedApiPreflight(access.client, transition, removedApiAcceptance(config));
+  } catch (err) {
+    const rights = err instanceof KubeApiError && (err.status === 401 || err.status === 403);
+    const line = rights ? `${access.server}: ${err.message}; the removed-API pre-flight needs list on the kinds the removed API versions served (README: the kubeherd-preview ClusterRole)` : describeFailure(err, access.server);
+    return { code: 2, stdout: "", stderr: [...planned.stderr, line] };
   }
   const crossing = removed && removed.crossed.length > 0 ? removed : undefined;
   let stdout =

@@ -173,6 +173,18 @@ describe("plan --live for a bump that crosses an API removal (1.24 → 1.25)", (
     expect(h.api.requests.filter((r) => r.path.startsWith("/apis/batch") || r.path === "/metrics" || r.path === "/apis")).toEqual([]);
   });
 
+  it("exits 2 with one line naming what the pre-flight needs when the kubeconfig may not list a kind it reads", async () => {
+    const h = await cluster();
+    serve124(h.api);
+    h.api.fail("GET", /^\/apis\/batch\/v1\/cronjobs$/, 403, 'cronjobs.batch is forbidden: User "ci" cannot list resource "cronjobs" in API group "batch" at the cluster scope');
+    const result = await live(h.kubeconfig, "to125", "text");
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.filter((l) => !l.startsWith("warning:"))).toEqual([
+      `${h.api.url}: list cronjobs (batch/v1): cronjobs.batch is forbidden: User "ci" cannot list resource "cronjobs" in API group "batch" at the cluster scope (HTTP 403); the removed-API pre-flight needs list on the kinds the removed API versions served (README: the kubeherd-preview ClusterRole)`,
+    ]);
+  });
+
   it("the read-only client may read all it needs (discovery, lists, /metrics)", async () => {
     const h = await cluster();
     serve124(h.api);
