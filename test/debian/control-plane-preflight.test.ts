@@ -9,7 +9,8 @@ import { readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { NodeRoot } from "../support/node-root/node-root";
-import { ETCD_UNHEALTHY } from "../support/node-root/host-standins";
+import { ETCD_UNHEALTHY, STANDIN_DIR } from "../support/node-root/host-standins";
+import { standinCommand } from "../support/node-root/standin-shell";
 import { LOCAL_SOURCES } from "../support/debian/repository";
 import { convergeOrFail, currentStack, makeJoined, makeStackedEtcd, pinsOf, plan, position, runPets, runScript, setControlPlane, story } from "../support/node-root/scenario";
 
@@ -109,6 +110,42 @@ describe("a minor bump on the first control-plane node, with stacked etcd", () =
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("not upgrading the control plane to v1.30.2: no /etc/kubernetes/admin.conf on this node, so its health cannot be checked first");
     expect(story(root.calls()).filter((l) => l.startsWith("kubeadm upgrade"))).toEqual([]);
+  });
+});
+
+describe("a node without etcdctl on the host (kubeadm's usual case)", () => {
+  it("runs etcdctl in the etcd container through crictl, saving the snapshot through etcd's data directory and moving it into place", async () => {
+    const root = await controlPlaneRoot();
+    // The etcd container's etcdctl: the same stand-in, out of the host's PATH; crictl finds the container and execs it.
+    const container = "/opt/kubeherd-test/etcd-container/etcdctl";
+    root.write(container, root.read(`${STANDIN_DIR}/etcdctl`), 0o755);
+    root.remove(`${STANDIN_DIR}/etcdctl`);
+    root.write(
+      `${STANDIN_DIR}/crictl`,
+      standinCommand(
+        "crictl",
+        "-",
+        `while [ $# -gt 0 ]; do case "$1" in --runtime-endpoint) shift 2 ;; *) break ;; esac; done
+case "$1" in
+  ps) echo 3f2a9c1d0b7e ;;
+  exec)
+    if [ "$2" != 3f2a9c1d0b7e ]; then echo "container $2 not found" >&2; exit 1; fi
+    shift 3
+    exec ${container} "$@" ;;
+esac`,
+      ),
+      0o755,
+    );
+    const out = await convergeOrFail(root, runScript(plan(v129, v130), "cp-1"));
+    const lines = story(root.calls());
+    expect(lines).toContain("crictl --runtime-endpoint unix:///run/containerd/containerd.sock ps --quiet --name ^etcd$ --state running");
+    expect(lines.some((l) => l.startsWith("crictl --runtime-endpoint unix:///run/containerd/containerd.sock exec 3f2a9c1d0b7e etcdctl --endpoints=https://127.0.0.1:2379") && l.endsWith(" endpoint health"))).toBe(true);
+    expect(lines.some((l) => / exec 3f2a9c1d0b7e etcdctl .* snapshot save \/var\/lib\/etcd\/kubeherd-snapshot\.part$/.test(l))).toBe(true);
+    const files = list(root, SNAPSHOTS);
+    expect(files).toEqual([expect.stringMatching(snapshotName)]);
+    expect(root.exists("/var/lib/etcd/kubeherd-snapshot.part")).toBe(false);
+    expect(out.stdout).toContain(`etcd snapshot saved: ${SNAPSHOTS}/${files[0]}`);
+    expect(position(lines, "kubeadm upgrade apply -y v1.30.2")).toBeGreaterThan(lines.findIndex((l) => l.includes("snapshot save")));
   });
 });
 

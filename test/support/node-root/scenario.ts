@@ -145,7 +145,7 @@ export async function waitForCall(root: NodeRoot, predicate: (c: Call) => boolea
 
 /**
  * Makes a control-plane root run stacked etcd as kubeadm lays it out: the etcd static pod manifest (with its data
- * directory) and the etcd CA and health-check client certificate etcdctl is given.
+ * directory), that directory, and the etcd CA and health-check client certificate etcdctl is given.
  */
 export function makeStackedEtcd(root: NodeRoot): void {
   root.write(
@@ -153,6 +153,7 @@ export function makeStackedEtcd(root: NodeRoot): void {
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --listen-client-urls=https://127.0.0.1:2379\n    image: registry.k8s.io/etcd:3.5.15-0\n    name: etcd\n",
   );
   for (const f of ["ca.crt", "healthcheck-client.crt", "healthcheck-client.key"]) root.write(`/etc/kubernetes/pki/etcd/${f}`, `test ${f}\n`);
+  root.write("/var/lib/etcd/member/snap/db", "test etcd data\n", 0o600);
 }
 
 /** The control-plane nodes `kubectl get nodes` shows: `[name, status, kubelet version]` rows of kubectl's default table. */
