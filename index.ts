@@ -17,6 +17,7 @@ import { rolledOutOf } from "./components/promotion/rolled-out";
 import { clientOnlyNodes } from "./components/rollout/client-only";
 import { cattleClientOnly, launchedPools } from "./components/rollout/cattle-client-only";
 import { enforceTransition, journeyOfStack } from "./components/transition-gate";
+import { controlPlaneTransition } from "./components/versions/removed-api-gate";
 
 export = async () => {
   const { config, problems } = loadConfig(pulumiConfigSource(), { secrets: "require" });
@@ -40,7 +41,8 @@ export = async () => {
   const kubeconfig = secrets[config.cluster.kubeconfigSecret];
   configureKubeconfig(kubeconfig);
 
-  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore), journey: journey?.declarations, cattleLaunched }));
+  const cluster = withoutPromiseStacks(() => new KubeherdCluster("kubeherd", { config, region, kubeconfig, secrets, now: Date.now(), clientOnly: clientOnlyNodes(config, rolledOutBefore), journey: journey?.declarations, cattleLaunched,
+    transition: rolledOutBefore ? controlPlaneTransition(rolledOutBefore.kubernetes, config.versions.kubernetes) : undefined }));
   return {
     /** Per pool: mode, role, the pins it runs, its nodes, and for EC2 pools the launch template and instance ids. */
     pools: cluster.pools,

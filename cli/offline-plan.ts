@@ -28,8 +28,8 @@ export interface PlanOptions {
   secrets?: "warn" | "skip";
 }
 
-/** Loads both stacks, checks them and the transition, and renders the plan; on success also the plan and the target config. */
-export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan; config?: KubeherdConfig } {
+/** Loads both stacks, checks them and the transition, and renders the plan; on success also the plan, the target config and the base's. */
+export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan; config?: KubeherdConfig; baseConfig?: KubeherdConfig } {
   const target = loadStack(stackFilePath(opts.dir, opts.stack), opts.dir, opts.secrets ?? "warn");
   // The base is the config as deployed: only its errors matter (its secrets, for one, are not needed here).
   const base = opts.base ? loadStack(opts.base, opts.dir, "skip") : undefined;
@@ -59,5 +59,5 @@ export function runPlan(opts: PlanOptions): PlanCommandResult & { plan?: Plan; c
     );
   }
   const stdout = opts.format === "json" ? planJson(plan) : opts.format === "markdown" ? planMarkdown(plan, opts.base) : planText(plan, opts.base);
-  return { code: 0, stdout, stderr, plan, config: target.config };
+  return { code: 0, stdout, stderr, plan, config: target.config, ...(base?.config ? { baseConfig: base.config } : {}) };
 }

@@ -2,6 +2,7 @@
  * The cluster: its pools in rollout order (control plane first, then workers in config order), batch after batch
  * (components/rollout/batches.ts), each pool's first batch behind the gate of the previous pool's last batch.
  */
+import type { ControlPlaneTransition } from "./versions/removed-api-gate";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -30,6 +31,9 @@ export interface KubeherdClusterArgs {
   cattleLaunched?: ReadonlyMap<string, { nodes: readonly CattleNode[] }>;
   /** A journey from what the stack has rolled out (components/rollout/journey-plan.ts): its stages, in order. */
   journey?: JourneyDeclarations;
+  /** The control plane's minors from what the stack rolled out to the config's: the first control-plane node's
+   *  drain hook runs the removed-API pre-flight for it before `kubeadm upgrade apply`. None on a first deployment. */
+  transition?: ControlPlaneTransition;
 }
 
 export interface PoolOutputs {
@@ -76,7 +80,7 @@ export class KubeherdCluster extends pulumi.ComponentResource {
     const petsPool = (pool: PetsPool, nodesLater: boolean) => {
       const key = (pool.ssh ?? sshSchema.parse({})).privateKeySecret;
       const ec2 = createsInstances(pool) ? { region: args.region, kmsKey: kmsKey as aws.kms.Key, provider, now: args.now } : undefined;
-      const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger, ec2, clientOnly: args.clientOnly, nodesLater }, { parent: this });
+      const p = new PetsPoolComponent(pool.name, { config, pool, privateKey: args.secrets[key], batches: batches.filter((b) => b.pool === pool.name), after, gateTrigger: trigger, ec2, clientOnly: args.clientOnly, nodesLater, transition: args.transition }, { parent: this });
       after = p.lastGate ?? after;
       pets.set(pool.name, p);
       outputs.set(pool.name, { mode: "pets", role: pool.role, pins: pinsOf(pool), nodes: p.nodeNames, instanceIds: p.instances.length ? p.instances.map((i) => i.id) : undefined });

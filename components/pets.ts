@@ -16,6 +16,7 @@ import { nodeTags, pinnedTemplate } from "./launch-template";
 import { declareBatches, nodeResourceName, petsNodeOptions, stageResourceName } from "./node-options";
 import type { Batch } from "./rollout/batches";
 import { nodeExpectations, petsNodes, poolUserData, remoteConverge } from "./rollout/nodes";
+import type { ControlPlaneTransition } from "./versions/removed-api-gate";
 
 export interface PetsPoolArgs {
   config: KubeherdConfig;
@@ -32,6 +33,8 @@ export interface PetsPoolArgs {
   clientOnly?: ReadonlySet<string>;
   /** The cluster declares the nodes itself, stage by stage (`declareNodes`), on a journey. @default false */
   nodesLater?: boolean;
+  /** The control plane's transition, for the removed-API pre-flight of the node that runs `kubeadm upgrade apply`. */
+  transition?: ControlPlaneTransition;
   /** Only for pools whose EC2 nodes kubeherd creates. */
   ec2?: { region: string; kmsKey: aws.kms.Key; provider: k8s.Provider; now: number };
 }
@@ -85,6 +88,7 @@ export class PetsPoolComponent extends pulumi.ComponentResource {
         osRelease: config.os.release, maintenance: config.os.systemUpgrade !== undefined, batch: batch.number,
         target: nodeTarget(node.triggers),
         ...(opts.clientOnly?.has(`${pool.name}/${node.node}`) ? { clientOnly: true } : {}),
+        ...(node.kubeadm === "apply" && this.args.transition ? { controlPlaneTransition: this.args.transition } : {}),
       };
       if (instance) instance.privateDns.apply((dns) => registerNodeContext(resourceName, { ...context, kubeNodeName: dns }));
       else registerNodeContext(resourceName, { ...context, kubeNodeName: node.node });

@@ -63,3 +63,13 @@ export const PERCENTAGE = /^(?:100|[1-9][0-9]?)%$/;
 
 /** A zone name: an availability zone (`eu-west-1a`) or a rack label. */
 export const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** An API group/version as objects carry it in `apiVersion`: `policy/v1beta1`, `v1` (the core group). */
+export const GROUP_VERSION = /^(?:[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$/;
+
+/** An absolute directory on a node, for etcd snapshots: segments of letters, digits and . _ - that never start
+ * with a dot (no `..`), no trailing slash, not `/` itself. It reaches a shell (quoted by shellQuote as well). */
+export const SNAPSHOT_DIR = /^(?=.{2,200}$)(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
+
+/** Where the first control-plane node saves its etcd snapshots unless `rollout.etcdSnapshot.dir` says otherwise. */
+export const DEFAULT_SNAPSHOT_DIR = "/var/lib/kubeherd/etcd-snapshots";

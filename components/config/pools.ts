@@ -2,6 +2,7 @@
 import { error, warning, configKey, type Problem } from "./problems";
 import type { KubeherdConfig, PetsPool, Pool } from "./schema";
 import { budgetNodes } from "../rollout/batches";
+import { REMOVED_GROUP_VERSIONS } from "../versions/removed-api-gate";
 
 /** Whether kubeherd creates the pool's EC2 instances: every cattle pool, and a pets pool given a `size`. */
 export const createsInstances = (pool: Pool): boolean => pool.mode === "cattle" || pool.size !== undefined;
@@ -21,6 +22,7 @@ export function checkPools(config: KubeherdConfig): Problem[] {
     if (first !== undefined) problems.push(error(at("name"), `duplicate pool name "${pool.name}" (also kubeherd:pools[${first}])`));
     else poolNames.set(pool.name, i);
     problems.push(...checkBudgets(pool, at));
+    problems.push(...checkControlPlaneRollout(pool, at));
 
     if (pool.mode === "cattle") {
       if (pool.role === "control-plane") {
@@ -104,6 +106,23 @@ function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => str
   }
   if (pool.rollout.strategy === "surge") {
     problems.push(error(at("rollout", "strategy"), "surge is a cattle strategy: pets nodes are upgraded in place"));
+  }
+  return problems;
+}
+
+/** `rollout.acceptRemovedApis` names removed group/versions of the table, and means something on control-plane pools only. */
+function checkControlPlaneRollout(pool: Pool, at: (...path: (string | number)[]) => string): Problem[] {
+  const accept = pool.rollout.acceptRemovedApis;
+  const problems: Problem[] = [];
+  if (Array.isArray(accept)) {
+    accept.forEach((gv, k) => {
+      if (!REMOVED_GROUP_VERSIONS.includes(gv)) {
+        problems.push(error(at("rollout", "acceptRemovedApis", k), `${gv} is not an API version any Kubernetes minor removes (kubeherd knows: ${REMOVED_GROUP_VERSIONS.join(", ")})`));
+      }
+    });
+  }
+  if (pool.role === "worker" && accept !== false) {
+    problems.push(warning(at("rollout", "acceptRemovedApis"), "is read on the control-plane pool only (the removed-API pre-flight runs before kubeadm upgrade apply); ignored here"));
   }
   return problems;
 }

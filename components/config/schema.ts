@@ -182,6 +182,20 @@ export const rolloutSchema = z.strictObject({
   /** A node (or batch) starts only inside this window; outside it the drain refuses and `pulumi up` stops, saying
    * when it opens. Example: `{days: [mon, tue], start: "22:00", end: "04:00", timeZone: Europe/Amsterdam}` */
   window: windowSchema.optional(),
+  /** Control-plane pools: go ahead although the cluster still uses API versions the target minor removes (the
+   * removed-API pre-flight of `plan --live` and of the first control-plane node's drain). `true` accepts every
+   * removal the bump crosses; a list accepts only those group/versions, so a later bump that crosses another
+   * removal is checked again. @default false. Example: `[policy/v1beta1, batch/v1beta1]` */
+  acceptRemovedApis: z.union([z.boolean(), z.array(pattern(p.GROUP_VERSION, "a group/version such as policy/v1beta1")).min(1)]).default(false),
+  /** Control-plane pools with stacked etcd: before `kubeadm upgrade apply` the first control-plane node saves an
+   * etcd snapshot into `dir` (an absolute path) and keeps the newest `keep` of them.
+   * @default {dir: /var/lib/kubeherd/etcd-snapshots, keep: 3} */
+  etcdSnapshot: z
+    .strictObject({
+      dir: pattern(p.SNAPSHOT_DIR, "an absolute directory path of letters, digits and / . _ - (no .. and no trailing /)").default(p.DEFAULT_SNAPSHOT_DIR),
+      keep: z.number().int().min(1).max(100).default(3),
+    })
+    .prefault({}),
 });
 
 const poolBase = {

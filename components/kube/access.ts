@@ -5,10 +5,12 @@
  * an identity that lacks one is refused up front, naming the verb and the resource, not half-way through a rollout.
  */
 import { describeAccess, type KubeClient, type ResourceAccess } from "./client";
+import { scannedResources } from "../versions/removed-api-gate";
 
 export interface RolloutAccess extends ResourceAccess {
-  /** Who needs it: the node hooks, or the stack's Kubernetes provider (the join token Secrets). */
-  by: "hooks" | "provider";
+  /** Who needs it: the node hooks, the first control-plane node's removed-API pre-flight (only for a bump that
+   *  crosses a removal), or the stack's Kubernetes provider (the join token Secrets). */
+  by: "hooks" | "removed-api-preflight" | "provider";
   why: string;
 }
 
@@ -16,7 +18,7 @@ export interface RolloutAccess extends ResourceAccess {
 const read = (group: string, resource: string, why: string, verbs: readonly string[] = ["list", "watch"]): RolloutAccess[] =>
   verbs.map((verb) => ({ verb, group, resource, by: "hooks" as const, why }));
 
-export const ROLLOUT_ACCESS: readonly RolloutAccess[] = [
+const HOOK_ACCESS: readonly RolloutAccess[] = [
   ...read("", "nodes", "find each node, wait until it is Ready on its pins, check earlier batches are back", ["get", "list", "watch"]),
   { verb: "patch", group: "", resource: "nodes", by: "hooks", why: "cordon and uncordon, mark and label the nodes it brings back" },
   { verb: "delete", group: "", resource: "nodes", by: "hooks", why: "forget the Node of a terminated cattle instance" },
@@ -28,6 +30,22 @@ export const ROLLOUT_ACCESS: readonly RolloutAccess[] = [
   ...read("apps", "replicasets", "find a pod's Deployment, wait until its workload is back", ["get", "list", "watch"]),
   ...read("apps", "daemonsets", "wait until the workloads a drain displaced are back"),
   { verb: "create", group: "", resource: "events", namespace: "default", by: "hooks", why: "record on each Node what kubeherd did to it" },
+];
+
+/** The kinds the removed-API pre-flight lists that the hooks may not list already (components/versions/removed-api-gate.ts). */
+const PREFLIGHT_ACCESS: readonly RolloutAccess[] = scannedResources()
+  .filter(({ group, resource }) => !HOOK_ACCESS.some((a) => a.verb === "list" && a.group === group && a.resource === resource))
+  .map(({ group, resource }) => ({
+    verb: "list",
+    group,
+    resource,
+    by: "removed-api-preflight",
+    why: "find objects written through an API version the target minor removes, before kubeadm upgrade apply",
+  }));
+
+export const ROLLOUT_ACCESS: readonly RolloutAccess[] = [
+  ...HOOK_ACCESS,
+  ...PREFLIGHT_ACCESS,
   ...(["get", "create", "patch", "delete"] as const).map((verb): RolloutAccess => ({
     verb,
     group: "",

@@ -3,6 +3,8 @@
  * Kubernetes provider uses). Node patches go out as JSON merge patches: client-node 1.x would otherwise pick the
  * first patch type of the OpenAPI spec, JSON Patch, which cannot say "remove this annotation if present".
  */
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest, type RequestOptions } from "node:https";
 import { hostname } from "node:os";
 import {
   ApiException,
@@ -18,6 +20,9 @@ import {
 import {
   describeAccess,
   KubeApiError,
+  type AnyObject,
+  type ServedGroup,
+  type ServedResource,
   type EvictionOutcome,
   type Kind,
   type KubeClient,
@@ -88,6 +93,9 @@ function rethrow(err: unknown, what: string): never {
   throw err;
 }
 
+/** `/apis/apps/v1`, or `/api/v1` for the core group's `v1`. */
+export const groupPath = (groupVersion: string) => (groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`);
+
 export function clientFromKubeconfig(kubeconfig: string): KubeClient {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfig);
@@ -100,8 +108,10 @@ export class ApiClient implements KubeClient {
   private readonly policy: PolicyV1Api;
   private readonly authorization: AuthorizationV1Api;
   private readonly watcher: Watch;
+  private readonly kc: KubeConfig;
 
   constructor(kc: KubeConfig) {
+    this.kc = kc;
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.policy = kc.makeApiClient(PolicyV1Api);
@@ -265,6 +275,79 @@ export class ApiClient implements KubeClient {
     } catch (err) {
       rethrow(err, `record event ${event.reason} on node ${node}`);
     }
+  }
+
+  async servedGroups(): Promise<ServedGroup[]> {
+    const list = JSON.parse(await this.getPath("/apis", "discover the API groups")) as {
+      groups?: { name: string; versions?: { version: string }[]; preferredVersion?: { version: string } }[];
+    };
+    return (list.groups ?? []).map((g) => {
+      const versions = (g.versions ?? []).map((v) => v.version);
+      const preferred = g.preferredVersion?.version;
+      return { name: g.name, versions: preferred ? [preferred, ...versions.filter((v) => v !== preferred)] : versions };
+    });
+  }
+
+  async servedResources(groupVersion: string): Promise<ServedResource[]> {
+    let text: string;
+    try {
+      text = await this.getPath(groupPath(groupVersion), `discover ${groupVersion}`);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return [];
+      throw err;
+    }
+    const list = JSON.parse(text) as { resources?: ServedResource[] };
+    return (list.resources ?? [])
+      .filter((r) => !r.name.includes("/"))
+      .map((r) => ({ name: r.name, kind: r.kind, namespaced: r.namespaced, verbs: r.verbs ?? [] }));
+  }
+
+  async listResource(groupVersion: string, resource: string): Promise<ListResult<AnyObject>> {
+    const what = `list ${resource} (${groupVersion})`;
+    const list = JSON.parse(await this.getPath(`${groupPath(groupVersion)}/${encodeURIComponent(resource)}`, what)) as {
+      items?: AnyObject[];
+      metadata?: { resourceVersion?: string };
+    };
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+  }
+
+  readMetrics(): Promise<string> {
+    return this.getPath("/metrics", "read the API server's /metrics", "text/plain");
+  }
+
+  /** A GET of any path of the API server, with the kubeconfig's credentials (as client-node's own health checks do). */
+  private async getPath(path: string, what: string, accept = "application/json"): Promise<string> {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error(`${what}: the kubeconfig's current context names no cluster with a server`);
+    const url = new URL(path, server);
+    const options: RequestOptions = { method: "GET", headers: { Accept: accept } };
+    await this.kc.applyToHTTPSOptions(options);
+    const send = url.protocol === "http:" ? httpRequest : httpsRequest;
+    return bounded(
+      what,
+      new Promise<string>((resolve, reject) => {
+        const req = send(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const body = Buffer.concat(chunks).toString("utf8");
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(body);
+            let message = body.trim().split("\n")[0] || `HTTP ${status}`;
+            try {
+              const parsed = JSON.parse(body) as { message?: unknown };
+              if (typeof parsed.message === "string") message = parsed.message;
+            } catch {
+              // not a Status body: the first line of the text is the message
+            }
+            reject(new KubeApiError(status, message, what));
+          });
+        });
+        req.on("error", reject);
+        req.end();
+      }),
+    );
   }
 
   async evictPod(namespace: string, name: string): Promise<EvictionOutcome> {

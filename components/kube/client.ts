@@ -72,6 +72,43 @@ export interface KubeClient {
   mayDo(access: ResourceAccess): Promise<boolean>;
   /** Records a core/v1 Event on a Node (`kubectl describe node` shows it). */
   recordNodeEvent(node: string, event: NodeEvent): Promise<void>;
+  /** The API groups the server serves (discovery, `GET /apis`), each with its versions, the preferred first. */
+  servedGroups(): Promise<ServedGroup[]>;
+  /** The resources one group/version serves (`GET /apis/apps/v1`); empty when it is not served. */
+  servedResources(groupVersion: string): Promise<ServedResource[]>;
+  /** Every object of any resource, across namespaces (`GET /apis/networking.k8s.io/v1/ingresses`). */
+  listResource(groupVersion: string, resource: string): Promise<ListResult<AnyObject>>;
+  /** The API server's own metrics (`GET /metrics`, Prometheus text); a KubeApiError (403) when the identity may not. */
+  readMetrics(): Promise<string>;
+}
+
+/** An API group as discovery gives it. */
+export interface ServedGroup {
+  name: string;
+  /** `v1`, … with the preferred version first. */
+  versions: string[];
+}
+
+/** One resource of a group/version as discovery gives it (subresources are left out). */
+export interface ServedResource {
+  /** `ingresses`. */
+  name: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+/** An object of any kind, as far as kubeherd reads one generically. */
+export interface AnyObject {
+  kind?: string;
+  apiVersion?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    annotations?: Record<string, string>;
+    managedFields?: { manager?: string; apiVersion?: string }[];
+  };
 }
 
 /** One verb on one resource, as RBAC and a SelfSubjectAccessReview name it. */

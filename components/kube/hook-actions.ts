@@ -9,7 +9,8 @@ import type { KubeClient, NodeEvent } from "./client";
 import type { Clock } from "./clock";
 import { drainNode } from "./drain";
 import { setRolloutTaint, taintDueNodes, ROLLOUT_PENDING, type PlannedNode } from "./due";
-import { earlierNodesNotBack, type EarlierNode } from "./preflight";
+import { earlierNodesNotBack, removedApisRefusal, type EarlierNode } from "./preflight";
+import type { ControlPlaneTransition } from "../versions/removed-api-gate";
 import { describeIdentity, forgetNode, lookupNode, markManaged, MANAGED_BY, reportOf, runsRuntime, shortName, uncordon, type NodeIdentity } from "./nodes";
 import { waitReady } from "./ready";
 import { moveCriSocket } from "./runtime-endpoint";
@@ -38,6 +39,9 @@ export interface NodeHookContext {
   /** The digest of what the node converges to in this program (./due.ts `nodeTarget`): the ready hook writes it on
    *  the node; the first drain taints the nodes whose digest differs. */
   target?: string;
+  /** The node that runs `kubeadm upgrade apply`: the control plane's minors from what the stack rolled out to the
+   *  target. Its drain first runs the removed-API pre-flight, and refuses as `plan --live` would block. */
+  controlPlaneTransition?: ControlPlaneTransition;
 }
 
 /** The part of Pulumi's ResourceHookArgs these actions read (ResourceHookArgs is assignable to it). */
@@ -141,6 +145,11 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
       id,
       `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
     );
+  }
+  // The node that runs kubeadm upgrade apply: not while the cluster uses API versions the new minor removes.
+  if (r.ctx?.controlPlaneTransition) {
+    const refusal = await removedApisRefusal(client, args.name, r.ctx.controlPlaneTransition, r.rollout.acceptRemovedApis, env.log);
+    if (refusal) await refuse(client, env, id, refusal);
   }
   const node = await lookupNode(client, id);
   const name = node?.metadata?.name;
@@ -263,6 +272,7 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
     log: env.log,
   });
   const name = node.metadata?.name ?? "";
+  if (r.mode === "pets") for (const line of snapshotLines(await outputText(args.newOutputs?.stdout, env.clock))) env.log(line);
   await moveCriSocket(client, name, r.ctx, env.log);
   const pins = r.ctx ? ` with kubelet v${r.ctx.kubeletVersion} and ${r.ctx.runtime.name} ${r.ctx.runtime.version}` : "";
   await recordEvent(
@@ -302,4 +312,34 @@ export async function forgetAfterDelete(args: HookArgs, env: HookEnv): Promise<v
   const name = await forgetNode(client, id);
   env.log(name ? `node ${shortName(name)}: deleted the Node of terminated ${describeIdentity(id)}` : `${describeIdentity(id)}: no Node object left to delete`);
   if (r.rollout.strategy === "surge") await gate(args, env, r);
+}
+
+/**
+ * The converge script's `etcd snapshot saved: PATH (N bytes)` lines (components/scripts/kubeadm.ts): the command's
+ * output is secret and not logged, so the ready hook repeats these in the `up`'s output. Only lines of that exact
+ * shape are taken, the rest of the output stays unseen.
+ */
+export function snapshotLines(stdout: string | undefined): string[] {
+  return (stdout ?? "")
+    .split("\n")
+    .filter((l) => /^kubeherd\[[A-Za-z0-9.-]+\]: etcd snapshot saved: \/[A-Za-z0-9._/-]+ \([0-9]+ bytes\); README "The way back" says how to restore it$/.test(l));
+}
+
+/** A hook's output value as text: a plain string, or a (secret) Output the engine wrapped it in, bounded by 10 s. */
+async function outputText(value: unknown, clock: Clock): Promise<string | undefined> {
+  if (typeof value === "string") return value;
+  if (typeof value !== "object" || value === null || !("apply" in value) || typeof value.apply !== "function") return undefined;
+  const output = value as { apply(f: (v: unknown) => unknown): unknown };
+  const stop = new AbortController();
+  const text = await Promise.race([
+    new Promise<string | undefined>((resolve) => {
+      output.apply((v) => {
+        resolve(typeof v === "string" ? v : undefined);
+        return v;
+      });
+    }),
+    clock.sleep(10_000, stop.signal).then(() => undefined, () => undefined),
+  ]);
+  stop.abort();
+  return text;
 }

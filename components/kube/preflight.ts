@@ -6,6 +6,8 @@
  */
 import type { V1Node } from "@kubernetes/client-node";
 import type { KubeClient } from "./client";
+import { removedApiPreflight } from "./removed-api-scan";
+import { removedApiRefusal, type ControlPlaneTransition, type RemovedApiAcceptance } from "../versions/removed-api-gate";
 import { describeIdentity, findNode, reportOf, type NodeIdentity } from "./nodes";
 
 export interface EarlierNode {
@@ -30,4 +32,24 @@ export async function earlierNodesNotBack(client: KubeClient, earlier: readonly 
     else if (report.cordonedByKubeherd) problems.push(`${node} (node ${found.metadata?.name}) is still cordoned by kubeherd`);
   }
   return problems;
+}
+
+/**
+ * The removed-API pre-flight of the node that runs `kubeadm upgrade apply` (issue 18): the same reading and verdict
+ * as `plan --live` (components/kube/removed-api-scan.ts), so an `up` cannot cross a removal the preview would
+ * block. The refusal line, or undefined when the bump may go on (nothing crossed, nothing found, or accepted).
+ */
+export async function removedApisRefusal(
+  client: KubeClient,
+  node: string,
+  transition: ControlPlaneTransition,
+  acceptance: RemovedApiAcceptance,
+  log: (message: string) => void,
+): Promise<string | undefined> {
+  const verdict = await removedApiPreflight(client, transition, acceptance);
+  if (verdict.crossed.length === 0) return undefined;
+  if (verdict.metricsNote) log(`${node}: ${verdict.metricsNote}`);
+  const refusal = removedApiRefusal(node, verdict);
+  if (!refusal) log(`${node}: removed-API pre-flight ${verdict.transition.from} → ${verdict.transition.to}: ${verdict.summary}`);
+  return refusal;
 }

@@ -22,5 +22,9 @@ export function readOnly(client: KubeClient): KubeClient {
     evictPod: (namespace, name) => Promise.reject(new WriteRefused(`evict ${namespace}/${name}`)),
     mayDo: (access) => client.mayDo(access),
     recordNodeEvent: (node) => Promise.reject(new WriteRefused(`record an event on node ${node}`)),
+    servedGroups: () => client.servedGroups(),
+    servedResources: (groupVersion) => client.servedResources(groupVersion),
+    listResource: (groupVersion, resource) => client.listResource(groupVersion, resource),
+    readMetrics: () => client.readMetrics(),
   };
 }

@@ -103,7 +103,7 @@ export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
       host: listed?.host,
       hostKey: listed?.hostKey,
       kubeadm,
-      script: convergeScript({ config: { ...config, versions }, role: pool.role, kubeadm, nodeName: name }),
+      script: convergeScript({ config: { ...config, versions }, role: pool.role, kubeadm, nodeName: name, ...(kubeadm === "apply" ? { etcdSnapshot: pool.rollout.etcdSnapshot } : {}) }),
       triggers,
     };
   });

@@ -5,7 +5,7 @@
 import { type KubeherdConfig } from "../config/schema";
 import { aptSources } from "../versions/repositories";
 import { APT_FUNCTIONS, downgradeLines, preflightLines, repositoryLines } from "./apt";
-import { KUBEADM_FUNCTIONS, kubeadmLines, kubeletLines } from "./kubeadm";
+import { KUBEADM_FUNCTIONS, kubeadmLines, kubeletLines, type EtcdSnapshotSettings } from "./kubeadm";
 import {
   MAINTENANCE_FUNCTIONS,
   RELEASE_CHECK_FUNCTIONS,
@@ -26,6 +26,8 @@ export interface ConvergeTarget {
   kubeadm: "apply" | "node";
   /** Kubernetes node name (for messages). */
   nodeName: string;
+  /** The control-plane pool's `rollout.etcdSnapshot`, for the node that runs `kubeadm upgrade apply`. @default the schema's */
+  etcdSnapshot?: EtcdSnapshotSettings;
 }
 
 export function convergeScript(t: ConvergeTarget): string {
@@ -65,7 +67,7 @@ export function convergeScript(t: ConvergeTarget): string {
       releaseUpgradeLines(os),
     ),
     section("4. Runtime", "One apt call for the runtime group; a runtime restarts only when its version changed.", runtimeLines(versions)),
-    section("5. kubeadm", "kubeadm first, then its upgrade step, before the kubelet moves (FACTS.md §3).", kubeadmLines(versions, t.role, t.kubeadm)),
+    section("5. kubeadm", "kubeadm first, then its upgrade step, before the kubelet moves (FACTS.md §3)." + (t.kubeadm === "apply" ? "\nBefore kubeadm upgrade apply the control plane must be healthy, and stacked etcd is snapshotted (rollout.etcdSnapshot)." : ""), kubeadmLines(versions, t.role, t.kubeadm, t.etcdSnapshot)),
     section(
       "6. kubelet and kubectl",
       "daemon-reload and a kubelet restart only when the kubelet changed.",

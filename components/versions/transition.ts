@@ -14,6 +14,7 @@
  * downgrade of the control plane, a minor downgrade of a package, a runtime switch, an Ubuntu downgrade or skip.
  */
 import { configKey, error, warning, type Problem } from "../config/problems";
+import { DEFAULT_SNAPSHOT_DIR } from "../config/patterns";
 import type { KubeherdConfig } from "../config/schema";
 import { PINNED_PACKAGES, poolVersions, type PinnedPackage } from "./pins";
 import { compareDebianVersions, tryParseDebianVersion } from "./dpkg";
@@ -94,7 +95,7 @@ function judgeControlPlane(from: Deployed, target: KubeherdConfig, overridable: 
       error(
         CONTROL_PLANE,
         `${change}, a downgrade of the control plane's minor: kubeadm cannot take a control plane back a minor (etcd and the stored API objects have moved on), and no override allows it: ` +
-          `keep ${minorOf(a)} and move forward, or restore the control plane from the etcd snapshot taken before its upgrade (kubeadm keeps one under /etc/kubernetes/tmp/kubeadm-backup-etcd-*) as ${WAY_BACK} describes`,
+          `keep ${minorOf(a)} and move forward, or restore the control plane from the etcd snapshot kubeherd saved on the first control-plane node before its upgrade (pools[].rollout.etcdSnapshot.dir, default ${DEFAULT_SNAPSHOT_DIR}; kubeadm also keeps its data under /etc/kubernetes/tmp/kubeadm-backup-etcd-*) as ${WAY_BACK} describes`,
       ),
     ];
   }

@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApiClient } from "../../components/kube/api-client";
 import type { KubeClient } from "../../components/kube/client";
@@ -22,6 +22,8 @@ import { drainNode } from "../../components/kube/drain";
 import { controllerOf } from "../../components/disruption/drain-filters";
 import { livePreview, type LivePreview } from "../../components/kube/live";
 import { readOnly } from "../../components/kube/read-only";
+import { readRemovedApiFindings } from "../../components/kube/removed-api-scan";
+import { REMOVED_APIS, removalsCrossed, removedApiUses, requestedRemovedApis } from "../../components/versions/removed-apis";
 import { REPO_DIR, tempProject } from "../support/fixtures/stackfiles";
 import { workloadPods } from "../support/scenarios/build";
 import { SCENARIOS, scenarioStack, scenarioStackInput, type Scenario } from "../support/scenarios/disruption";
@@ -394,6 +396,56 @@ function statusExtras(s: Scenario): void {
     }
   });
 }
+
+/**
+ * The removed-API pre-flight's reads against the real API server (v1.34.2). The table has no removal after 1.32
+ * through the newest minor it knows, so nothing this server serves is removed by a later minor, and no object here can
+ * be written through a version a bump from 1.34 removes: what the real server shows is the reading itself (discovery,
+ * the kinds listed through the preferred version, managedFields as the server records them, /metrics through TLS
+ * and a token, 403 for an identity without it); the verdicts on removed versions are tested in-process.
+ */
+describe("the removed-API pre-flight's reads on the real API", () => {
+  it("nothing a 1.34 API server serves is removed by a later minor of the table", () => {
+    expect(removalsCrossed("1.34", "1.40")).toEqual([]);
+  });
+
+  it("lists the kinds through the served preferred version, with the managedFields the server recorded, and reads /metrics", async () => {
+    const batch = kc.makeApiClient(BatchV1Api);
+    await core.createNamespace({ body: { metadata: { name: "ops" } } }).catch(() => undefined);
+    await batch.createNamespacedCronJob({
+      namespace: "ops",
+      body: { metadata: { name: "backup" }, spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "b", image: "busybox" }] } } } } } },
+    });
+    // A synthetic transition across 1.25 makes the scan read what 1.25 removed (CronJob, HPA, PDB, …) on this server.
+    const findings = await readRemovedApiFindings(admin, { from: "1.24", to: "1.25" });
+    expect(findings.scanned).toEqual(expect.arrayContaining(["CronJob (batch/v1)", "HorizontalPodAutoscaler (autoscaling/v2)", "PodDisruptionBudget (policy/v1)", "EndpointSlice (discovery.k8s.io/v1)"]));
+    expect(findings.scanned.some((k) => k.startsWith("PodSecurityPolicy"))).toBe(false);
+    expect(findings.objects).toEqual([]);
+    expect(findings.metrics).toBe("read");
+    const listed = await admin.listResource("batch/v1", "cronjobs");
+    const backup = listed.items.find((o) => o.metadata?.name === "backup")!;
+    expect(backup.metadata?.managedFields?.map((f) => f.apiVersion)).toEqual(["batch/v1"]);
+    // Were batch/v1 a removed version, the object would be named, written by this client's field manager.
+    const asIfRemoved = removedApiUses([{ ...backup, kind: "CronJob" }], [{ removedIn: "1.99", apiVersion: "batch/v1", kinds: ["CronJob"], use: "-" }]);
+    expect(asIfRemoved).toEqual([expect.objectContaining({ object: "CronJob ops/backup", apiVersion: "batch/v1", removedIn: "1.99" })]);
+    const metrics = await admin.readMetrics();
+    expect(metrics).toContain("# TYPE apiserver_request_total counter");
+    expect(requestedRemovedApis(metrics, REMOVED_APIS)).toEqual([]);
+  });
+
+  it("an identity without get on /metrics gets a line saying so, not an error; bound to rbac/kubeherd-preview.yaml it reads it", async () => {
+    const token = await serviceAccountToken(kc, "kube-system", "kubeherd-no-metrics");
+    const nobody = new ApiClient(kubeConfigOf(kubeconfigFor(cp.server, cp.caCertPem, { token })));
+    await expect(nobody.readMetrics()).rejects.toMatchObject({ status: 403 });
+    await createFromManifest(kc, join(REPO_DIR, "rbac/kubeherd-preview.yaml"));
+    const previewToken = await serviceAccountToken(kc, "kube-system", "kubeherd-preview");
+    const preview = readOnly(new ApiClient(kubeConfigOf(kubeconfigFor(cp.server, cp.caCertPem, { token: previewToken }))));
+    await eventually("the preview ClusterRoleBinding in force", 30, async () => (await preview.readMetrics().then(() => true, () => false)));
+    const findings = await readRemovedApiFindings(preview, { from: "1.24", to: "1.25" });
+    expect(findings.metrics).toBe("read");
+    expect(findings.scanned).toContain("CronJob (batch/v1)");
+  });
+});
 
 describe("bad input", () => {
   it("an API nobody listens on: plan --live and status exit 2 with one line, no stack trace", async () => {

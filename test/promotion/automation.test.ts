@@ -66,11 +66,17 @@ describe(".github/workflows/kubeherd.yml", () => {
     const plans = job.steps.find((s) => s.id === "plans")!;
     expect(plans.env?.PREVIEW_KUBECONFIG).toBe("${{ secrets.KUBEHERD_PREVIEW_KUBECONFIG }}");
     expect(plans.run).toContain('args+=(--live --kubeconfig "$kubeconfig" --context "$stack")');
-    expect(plans.run).toContain('echo "disruption=$disruption" >> "$GITHUB_OUTPUT"');
+    expect(plans.run).toContain(`grep -q '^blocked (disruption): ' "$RUNNER_TEMP/plan.err"`);
+    expect(plans.run).toContain('echo "disruption=$disruption"');
     expect(plans.run).toContain('rm -f "$kubeconfig"');
     const gate = job.steps.find((s) => s.if?.includes("steps.plans.outputs.disruption == '1'"));
     expect(gate?.if).toContain("!contains(github.event.pull_request.labels.*.name, 'kubeherd/accept-disruption')");
     expect(gate?.run).toContain("exit 1");
+    // A bump across an API removal still in use: exit 3 too, told apart by its stderr line, accepted by its own label.
+    expect(plans.run).toContain(`grep -q '^blocked (removed APIs): ' "$RUNNER_TEMP/plan.err"`);
+    const removed = job.steps.find((s) => s.if?.includes("steps.plans.outputs.removed_apis == '1'"));
+    expect(removed?.if).toContain("!contains(github.event.pull_request.labels.*.name, 'kubeherd/accept-removed-apis')");
+    expect(removed?.run).toContain("exit 1");
     expect((workflow.on as { pull_request: { types: string[] } }).pull_request.types).toEqual(expect.arrayContaining(["labeled", "unlabeled", "synchronize"]));
   });
 

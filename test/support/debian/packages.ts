@@ -12,6 +12,7 @@ import { controlFieldsOf, hasControlFields, upstreamVersion, type ControlFields 
 export { upstreamVersion } from "./package-depends";
 import { runOrThrow } from "../node-root/process";
 import { standinCommand, standinPostinst } from "../node-root/standin-shell";
+import { CONTROL_PLANE_NODES } from "../node-root/host-standins";
 
 export interface StandinPackage {
   readonly name: string;
@@ -90,9 +91,17 @@ exit 0`,
       };
     case "kubectl":
       return {
+        // `get nodes --no-headers` answers kubectl's default table (NAME STATUS ROLES AGE VERSION) from the control
+        // plane the test set (CONTROL_PLANE_NODES, node-root/host-standins.ts); without one, a control plane of this
+        // host alone, Ready at the kubelet dpkg has installed.
         "/usr/bin/kubectl": `case "$*" in
   *version*json*) echo '{"clientVersion":{"major":"${major}","minor":"${minor}","gitVersion":"v${v}"}}' ;;
   *version*) echo 'Client Version: v${v}' ;;
+  *"get nodes"*)
+    case "$*" in *--kubeconfig*) ;; *) echo 'The connection to the server localhost:8080 was refused - did you specify the right host or port?' >&2; exit 1 ;; esac
+    if [ -f ${CONTROL_PLANE_NODES} ]; then cat ${CONTROL_PLANE_NODES}; exit 0; fi
+    kh_kubelet="$(dpkg-query -W -f='\${Version}' kubelet 2>/dev/null | sed 's/-[^-]*$//')"
+    printf '%s   Ready   control-plane   12d   v%s\\n' "$(hostname 2>/dev/null || cat /etc/hostname)" "$kh_kubelet" ;;
 esac
 exit 0`,
       };

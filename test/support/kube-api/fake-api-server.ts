@@ -4,11 +4,14 @@
  * server does: lists with resourceVersion and field selectors, watches (`?watch=true`, one JSON event a line,
  * replayed from a resourceVersion, ended after `timeoutSeconds`), Node patches in the three JSON patch types,
  * Node deletion, graceful pod deletion, the policy/v1 Eviction subresource, and creation (POST to a collection)
- * for the scenarios that build a cluster through the API. `fail()` scripts errors.
+ * for the scenarios that build a cluster through the API. `fail()` scripts errors. For the removed-API pre-flight it
+ * also serves discovery (`/apis`, `/apis/GROUP/VERSION`) of the typed kinds above and of any group/version a test
+ * adds with `serve()` (with its objects, managedFields and all, listed at `/apis/GROUP/VERSION/RESOURCE`), and the
+ * API server's `/metrics` text (`metrics`; `metricsForbidden` answers 403 as RBAC does).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Kind, ResourceAccess } from "../../../components/kube/client";
+import type { AnyObject as StoredObject, Kind, ResourceAccess, ServedResource } from "../../../components/kube/client";
 import { FakeCluster, status, type AnyObject, type ApiStatus, type ClusterEvent, type Timing } from "./fake-cluster";
 import { applyPatch } from "./patches";
 
@@ -63,6 +66,12 @@ export class FakeApiServer {
   beforeRequest?: (request: RecordedRequest) => void;
   private server?: Server;
   private readonly streams = new Set<ServerResponse>();
+  /** Group/versions served besides the typed kinds', by `group/version`: their resources and objects. */
+  private readonly extra = new Map<string, { resource: ServedResource; items: StoredObject[] }[]>();
+  /** The text `GET /metrics` answers (Prometheus exposition format). */
+  metrics = "# HELP apiserver_requested_deprecated_apis [STABLE] Gauge of deprecated APIs that have been requested\n# TYPE apiserver_requested_deprecated_apis gauge\n";
+  /** `GET /metrics` answers 403, as for an identity without get on the nonResourceURL. */
+  metricsForbidden = false;
 
   constructor(timing: Partial<Timing> = {}) {
     this.cluster = new FakeCluster(timing);
@@ -109,6 +118,58 @@ export class FakeApiServer {
     ].join("\n");
   }
 
+  /**
+   * Serves `resource` (kind, namespaced) at `groupVersion` with these objects, as discovery and lists show them.
+   * Without objects, the group/version serves the kind with none stored.
+   */
+  serve(groupVersion: string, resource: { name: string; kind: string; namespaced?: boolean }, items: StoredObject[] = []): void {
+    const list = this.extra.get(groupVersion) ?? [];
+    list.push({ resource: { name: resource.name, kind: resource.kind, namespaced: resource.namespaced ?? true, verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }, items });
+    this.extra.set(groupVersion, list);
+  }
+
+  /** Discovery of every group/version: the typed kinds' and those added by `serve()`. */
+  private servedGroupVersions(): Map<string, ServedResource[]> {
+    const out = new Map<string, ServedResource[]>();
+    for (const [path, info] of Object.entries(KINDS)) {
+      if (!path.startsWith("/apis/")) continue;
+      const gv = path.slice("/apis/".length, path.lastIndexOf("/"));
+      const kind = info.listKind.replace(/List$/, "");
+      out.set(gv, [...(out.get(gv) ?? []), { name: info.kind, kind, namespaced: true, verbs: ["get", "list", "watch"] }]);
+    }
+    for (const [gv, entries] of this.extra) out.set(gv, [...(out.get(gv) ?? []), ...entries.map((e) => e.resource)]);
+    return out;
+  }
+
+  private discovery(path: string): ApiStatus | undefined {
+    const served = this.servedGroupVersions();
+    if (path === "/apis") {
+      const groups = new Map<string, string[]>();
+      for (const gv of served.keys()) {
+        const [group, version] = gv.split("/");
+        groups.set(group, [...(groups.get(group) ?? []), version]);
+      }
+      const entries = [...groups.entries()].map(([name, versions]) => {
+        // The preferred version is the most stable one: v1 over v1beta…, as the API server orders them.
+        const sorted = [...versions].sort((a, b) => stability(b) - stability(a));
+        return { name, versions: sorted.map((v) => ({ groupVersion: `${name}/${v}`, version: v })), preferredVersion: { groupVersion: `${name}/${sorted[0]}`, version: sorted[0] } };
+      });
+      return { code: 200, body: { kind: "APIGroupList", apiVersion: "v1", groups: entries } };
+    }
+    const gvMatch = /^\/apis\/([a-z0-9.-]+\/v[0-9a-z]+)$/.exec(path);
+    if (gvMatch) {
+      const resources = served.get(gvMatch[1]);
+      if (!resources) return status(404, "NotFound", "the server could not find the requested resource");
+      return { code: 200, body: { kind: "APIResourceList", apiVersion: "v1", groupVersion: gvMatch[1], resources: resources.map((r) => ({ ...r, singularName: "" })) } };
+    }
+    const listMatch = /^\/apis\/([a-z0-9.-]+\/v[0-9a-z]+)\/([a-z]+)$/.exec(path);
+    const entry = listMatch && this.extra.get(listMatch[1])?.find((e) => e.resource.name === listMatch[2]);
+    if (listMatch && entry) {
+      return { code: 200, body: { kind: `${entry.resource.kind}List`, apiVersion: listMatch[1], metadata: { resourceVersion: String(this.cluster.resourceVersion) }, items: entry.items } };
+    }
+    return undefined;
+  }
+
   /** The next `times` requests matching `method` and `path` fail with `status` and `message`. */
   fail(method: string, path: RegExp, statusCode: number, message: string, times = Infinity) {
     this.faults.push({ method, path, status: statusCode, message, times });
@@ -153,6 +214,13 @@ export class FakeApiServer {
       this.events.push(event);
       return send(res, { code: 201, body: { apiVersion: "v1", kind: "Event", ...event } });
     }
+    if (method === "GET" && url.pathname === "/metrics") {
+      if (this.metricsForbidden) return send(res, status(403, "Forbidden", 'forbidden: User "ci" cannot get path "/metrics"'));
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+      return res.end(this.metrics);
+    }
+    const discovered = method === "GET" ? this.discovery(url.pathname) : undefined;
+    if (discovered) return send(res, discovered);
     const route = ROUTE.exec(url.pathname);
     const info = route && KINDS[`${route[1]}/${route[3]}`];
     if (!route || !info) return send(res, status(404, "NotFound", `the server could not find the requested resource (${url.pathname})`));
@@ -227,6 +295,14 @@ function matchesFields(o: AnyObject, selector: string | undefined): boolean {
       path === "metadata.name" ? o.metadata?.name : path === "metadata.namespace" ? o.metadata?.namespace : path === "spec.nodeName" ? (o as { spec?: { nodeName?: string } }).spec?.nodeName : undefined;
     return (actual ?? "") === value;
   });
+}
+
+/** v1 > v1beta2 > v1beta1 > v1alpha1, as the API server prefers versions. */
+function stability(version: string): number {
+  const m = /^v([0-9]+)(?:(alpha|beta)([0-9]+))?$/.exec(version);
+  if (!m) return 0;
+  const major = Number(m[1]) * 1000;
+  return m[2] === undefined ? major + 999 : major + (m[2] === "beta" ? 500 : 0) + Number(m[3]);
 }
 
 function notFound(kind: Kind, name: string): ApiStatus {

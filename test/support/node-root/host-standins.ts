@@ -154,8 +154,44 @@ function kubeletStart(): string {
     fi`;
 }
 
+/** kubectl's `get nodes --no-headers` table of the control-plane nodes, as a test sets it (the kubectl stand-in reads it). */
+export const CONTROL_PLANE_NODES = "/var/lib/kubeherd-test/control-plane/nodes";
+/** While this file exists, `etcdctl endpoint health` says the member is unhealthy. */
+export const ETCD_UNHEALTHY = "/var/lib/kubeherd-test/etcd/unhealthy";
+
+/**
+ * etcdctl (v3 API) as far as the converge script uses it: `endpoint health` and `snapshot save PATH`. Like the
+ * real one it needs the TLS files it is given to exist, answers health on stdout (unhealthy: stderr, exit 1), and
+ * leaves the snapshot at PATH. kubeadm nodes seldom have etcdctl on the host; this stand-in plays the host that has.
+ */
+function etcdctl(): string {
+  return `
+for kh_a; do
+  case "$kh_a" in
+    --cacert=*|--cert=*|--key=*)
+      kh_f="\${kh_a#*=}"
+      if [ ! -f "$kh_f" ]; then echo "Error: open $kh_f: no such file or directory" >&2; exit 1; fi ;;
+  esac
+done
+case "$*" in
+  *"endpoint health"*)
+    if [ -e '${ETCD_UNHEALTHY}' ]; then
+      echo "https://127.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded" >&2
+      echo "Error: unhealthy cluster" >&2
+      exit 1
+    fi
+    echo "https://127.0.0.1:2379 is healthy: successfully committed proposal: took = 1.234ms" ;;
+  *"snapshot save"*)
+    for kh_path; do :; done
+    printf 'kubeherd test stand-in etcd snapshot\\n' > "$kh_path"
+    echo "Snapshot saved at $kh_path" ;;
+  *) echo "Error: unknown command for \\"etcdctl\\"" >&2; exit 1 ;;
+esac`;
+}
+
 function hostStandinBodies(): Record<string, string> {
   return {
+    etcdctl: etcdctl(),
     systemctl: `
 case "$* " in
   "is-active "*) case "$*" in *--quiet*|*" -q"*) ;; *) echo active ;; esac ;;

@@ -11,6 +11,7 @@ import { pinList } from "../../../components/versions/pins";
 import { checkTransition, checkVersions } from "../../../components/versions/rules";
 import { articleConfig, currentConfig, patched } from "../fixtures/config";
 import { describeCall, type Call } from "./call-log";
+import { CONTROL_PLANE_NODES } from "./host-standins";
 import { NodeRoot } from "./node-root";
 import type { Outcome } from "./process";
 import { LOCAL_SOURCES } from "../debian/repository";
@@ -77,11 +78,13 @@ export async function convergeOrFail(root: NodeRoot, script: string, user = "ubu
 
 /**
  * Makes the root a node that has joined a cluster (kubeadm's kubelet.conf), and for a control-plane node one
- * whose API server runs `apiServer` (its static pod manifest, which `kubeadm upgrade apply` rewrites).
+ * whose API server runs `apiServer` (its static pod manifest, which `kubeadm upgrade apply` rewrites) with kubeadm's
+ * admin.conf (the pre-flight before `kubeadm upgrade apply` lists the control-plane nodes with it).
  */
 export function makeJoined(root: NodeRoot, apiServer?: string): void {
   root.write("/etc/kubernetes/kubelet.conf", "apiVersion: v1\nkind: Config\n");
   if (apiServer) {
+    root.write("/etc/kubernetes/admin.conf", "apiVersion: v1\nkind: Config\n# kubeadm's admin kubeconfig (test root)\n");
     root.write(
       "/etc/kubernetes/manifests/kube-apiserver.yaml",
       `apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\nspec:\n  containers:\n  - name: kube-apiserver\n    image: k8s.gcr.io/kube-apiserver:${apiServer}\n`,
@@ -138,4 +141,22 @@ export async function waitForCall(root: NodeRoot, predicate: (c: Call) => boolea
     if (found || Date.now() > deadline) return found;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Makes a control-plane root run stacked etcd as kubeadm lays it out: the etcd static pod manifest (with its data
+ * directory), that directory, and the etcd CA and health-check client certificate etcdctl is given.
+ */
+export function makeStackedEtcd(root: NodeRoot): void {
+  root.write(
+    "/etc/kubernetes/manifests/etcd.yaml",
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=/var/lib/etcd\n    - --listen-client-urls=https://127.0.0.1:2379\n    image: registry.k8s.io/etcd:3.5.15-0\n    name: etcd\n",
+  );
+  for (const f of ["ca.crt", "healthcheck-client.crt", "healthcheck-client.key"]) root.write(`/etc/kubernetes/pki/etcd/${f}`, `test ${f}\n`);
+  root.write("/var/lib/etcd/member/snap/db", "test etcd data\n", 0o600);
+}
+
+/** The control-plane nodes `kubectl get nodes` shows: `[name, status, kubelet version]` rows of kubectl's default table. */
+export function setControlPlane(root: NodeRoot, nodes: readonly (readonly [string, string, string])[]): void {
+  root.write(CONTROL_PLANE_NODES, nodes.map(([name, status, version]) => `${name}   ${status}   control-plane   12d   ${version}\n`).join(""));
 }
