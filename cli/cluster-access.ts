@@ -10,6 +10,8 @@ import { readOnly } from "../components/kube/read-only";
 
 export interface ClusterAccess {
   client: KubeClient;
+  /** The kubeconfig as loaded, for the few calls the client does not model (recover's look at a Secret). */
+  kubeConfig: KubeConfig;
   /** The API server's URL, for messages. */
   server: string;
 }
@@ -17,8 +19,9 @@ export interface ClusterAccess {
 /** The kinds the commands read, for the RBAC hint (README: "The live preview and status"). */
 export const READ_KINDS = "nodes, pods, poddisruptionbudgets, replicasets, deployments and statefulsets";
 
-/** `context`: a context of the kubeconfig other than its current one (kubectl's `--context`). */
-export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env, context?: string): ClusterAccess | { error: string } {
+/** `context`: a context of the kubeconfig other than its current one (kubectl's `--context`); `writes`: a client that
+ *  may write (only `npm run recover`, which drains and uncordons). */
+export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessEnv = process.env, context?: string, writes = false): ClusterAccess | { error: string } {
   const file = kubeconfig ?? env.KUBECONFIG;
   if (!file) return { error: "no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG" };
   const kc = new KubeConfig();
@@ -40,7 +43,7 @@ export function openCluster(kubeconfig: string | undefined, env: NodeJS.ProcessE
   }
   const server = kc.getCurrentCluster()?.server;
   if (!server) return { error: `${file}: its current context names no cluster with a server` };
-  return { client: readOnly(new ApiClient(kc)), server };
+  return { client: writes ? new ApiClient(kc) : readOnly(new ApiClient(kc)), kubeConfig: kc, server };
 }
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];

@@ -79,6 +79,9 @@ const env: HookEnv = {
   client: kubeClient,
   clock: systemClock,
   log: (message) => pulumi.log.info(message),
+  get stack() {
+    return pulumi.getStack();
+  },
 };
 
 const run = (action: (args: HookArgs, env: HookEnv) => Promise<void>) => (args: pulumi.ResourceHookArgs) => action(args, env);

@@ -112,7 +112,7 @@ export function pinnedTemplate(name: string, args: PinnedTemplateArgs, parent: p
   return { join, launchTemplate: template.launchTemplate };
 }
 
-/** The tags of a node's instance. */
+/** The tags of a node's instance; `npm run recover` finds an instance an interrupted create left behind by its stack and node. */
 export const nodeTags = (config: KubeherdConfig, pool: string, node: string): Record<string, string> => ({
-  Name: `${config.cluster.name}-${node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:pool": pool, "kubeherd:node": node,
+  Name: `${config.cluster.name}-${node}`, "kubeherd:cluster": config.cluster.name, "kubeherd:stack": pulumi.getStack(), "kubeherd:pool": pool, "kubeherd:node": node,
 });

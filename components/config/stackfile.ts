@@ -50,7 +50,16 @@ const isSecure = (v: unknown): boolean =>
 /** The `kubeherd:*` part of a stack file as a ConfigSource. */
 export function stackFileSource(file: StackFile): ConfigSource {
   const ns = "kubeherd:";
-  const value = (key: string) => file.values[ns + key];
+  // `pulumi config set kubeherd:pools '[…]'` (and the Automation API) store a JSON text: read it as the program does.
+  const value = (key: string) => {
+    const v = file.values[ns + key];
+    if (typeof v !== "string" || !/^\s*[[{]/.test(v)) return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  };
   return {
     get: (key) => value(key),
     secretState: (key) => {

@@ -67,6 +67,8 @@ export interface HookEnv {
   /** The wall-clock time, for maintenance windows (the clock above only measures durations). @default the system's */
   wallClock?: () => Date;
   log: (message: string) => void;
+  /** The stack's name, for the command a message tells the user to run. */
+  stack?: string;
   /** The check of the identity's rights (./access.ts), made once per program run by the first drain. */
   access?: Promise<void>;
   /** The taint of the nodes due in this rollout (./due.ts), put on once per program run by the first drain. */
@@ -143,7 +145,7 @@ export async function drainBeforeChange(args: HookArgs, env: HookEnv): Promise<v
       client,
       env,
       id,
-      `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.`,
+      `${args.name}: not taken out, as nodes of earlier batches are not back (the next batch starts once the whole batch before it is back):\n  ${notBack.join("\n  ")}\nBring them back, then run pulumi up again.${recoverHint(env)}`,
     );
   }
   // The node that runs kubeadm upgrade apply: not while the cluster uses API versions the new minor removes.
@@ -201,6 +203,10 @@ async function taintDue(client: KubeClient, env: HookEnv): Promise<void> {
     env.log(`could not taint the nodes due in this rollout (${err instanceof Error ? err.message : String(err)}); going on without the taint`);
   }
 }
+
+/** What to run when a node is left out by a `pulumi up` that was killed (its ready hook never ran again). */
+const recoverHint = (env: HookEnv) =>
+  `\nAfter an interrupted pulumi up: npm run recover -- --stack ${env.stack ?? "NAME"} (it uncordons a node whose change is recorded and that is back on its pins, and says what else is left).`;
 
 /** Records `event` on the node; an event that cannot be recorded is logged and the rollout goes on (as client-go's recorder does). */
 async function recordEvent(client: KubeClient, env: HookEnv, node: string, event: NodeEvent): Promise<void> {

@@ -3,6 +3,7 @@
  * The planner diffs these between the base and target configs; the pool components declare the same values as
  * resource inputs (user data, `replacementTrigger`, command `triggers`), so the plan and `pulumi up` agree.
  */
+import { DETACHED_RUN } from "../scripts/detached-run";
 import { createHash } from "node:crypto";
 import type { CattlePool, KubeherdConfig, PetsPool, Pool } from "../config/schema";
 import { pinList, poolVersions } from "../versions/pins";
@@ -138,8 +139,9 @@ export function remoteConverge(script: string, ssh: { user: string; sudo: "bash"
   return { create: `sudo -n ${CONVERGE_RUNNER}`, stdin: script };
 }
 
-/** The remote command that runs a node's script as root: directly for root, else through `sudo -n` (never asks). */
+/** The remote command that runs a node's script as root: directly for root, else through `sudo -n` (never asks); the
+ *  script runs to its end even when the SSH connection drops (scripts/detached-run.ts). */
 export function rootCommand(script: string, user: string): string {
-  const run = `bash -c ${shellQuote(script)} kubeherd-converge`;
+  const run = `bash -c ${shellQuote(DETACHED_RUN)} kubeherd-run ${shellQuote(script)}`;
   return user === "root" ? run : `sudo -n ${run}`;
 }

@@ -3,6 +3,7 @@
  * across the plans of the example scenarios (first deployments and each kind of change, with default and local
  * repositories). The harness's own stand-ins are held to shellcheck too.
  */
+import { DETACHED_RUN } from "../../components/scripts/detached-run";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,6 +69,12 @@ describe.each(PLANS)("the plan for %s", (name, base, target) => {
       expect(await shellcheck(bootScripts, "bash")).toBe("");
     });
   }
+});
+
+describe("the runner that keeps a node script going when its SSH connection drops", () => {
+  it("passes shellcheck", async () => {
+    expect(await shellcheck({ "detached-run.sh": `#!/bin/bash\n${DETACHED_RUN}\n` }, "bash")).toBe("");
+  });
 });
 
 describe("the harness's stand-ins", () => {

@@ -93,6 +93,25 @@ describe("an SSH node (ubuntu with sudo -n, as in production)", () => {
     expect(node.root.held()).toEqual(Object.keys(pinsOf(config)).sort());
   });
 
+  it("runs a node script to its end when its SSH client is killed, and a later run waits for it", async () => {
+    // The client is SIGKILLed a second into a script that writes only after 4 s: a `pulumi up` killed mid-converge.
+    node.root.remove("/root/kubeherd-detached");
+    const killed = await sshRun(node, rootCommand("sleep 4; echo done >> /root/kubeherd-detached; echo gone-to-stdout", node.user), 1_000);
+    expect(killed.code).toBe(128);
+    expect(node.root.exists("/root/kubeherd-detached")).toBe(false);
+    // The next run takes the node's converge lock only once the first run has finished.
+    const next = await sshRun(node, rootCommand("cat /root/kubeherd-detached", node.user), 30_000);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout.trim()).toBe("done");
+    // Both runs' output files are gone (the first run's wrapper outlived its connection too); the lock file stays.
+    expect(readdirSync(node.root.path("/var/lib/kubeherd")).filter((f) => f.startsWith("converge."))).toEqual(["converge.lock"]);
+  });
+
+  it("fails with the script's exit status and its stderr, as the provider reports them", async () => {
+    const r = await sshRun(node, rootCommand("echo out; echo bad >&2; exit 7", node.user), 30_000);
+    expect(r).toMatchObject({ code: 7, stdout: "out\n", stderr: "bad\n" });
+  });
+
   it("goes down and comes back with the same host key, and what a session left running dies with its sshd", async () => {
     // A number of seconds no other run on the machine uses, and a bounded wait for the background sleep to have
     // exec'd (the session can return before it does, on a loaded machine).

@@ -29,6 +29,7 @@ export interface Instance {
   tags: Record<string, string>;
   root?: NodeRoot;
   state: "pending" | "running" | "joined" | "failed" | "terminated";
+  launchedAt: number;
   bootLog?: string;
 }
 
@@ -43,10 +44,32 @@ export interface CloudOptions {
   onTerminated(instance: Instance): Promise<void>;
 }
 
+/**
+ * Where a test may hold the cloud's answer to the provider (the call has been done in the cloud, the provider has not
+ * heard back, so Pulumi has not recorded it): an instance running and booting but RunInstances not answered yet, an
+ * instance terminated but TerminateInstances not answered yet. The answer goes once the returned promise resolves.
+ */
+export interface CloudHolds {
+  run?: (instance: Instance) => Promise<void>;
+  terminate?: (instance: Instance) => Promise<void>;
+}
+
+/** EC2's DescribeInstances and TerminateInstances as the `aws` CLI prints them (`--output json`), for the CLI's stand-in. */
+export interface Ec2Request {
+  action: "DescribeInstances" | "TerminateInstances";
+  region: string;
+  /** DescribeInstances: `tag:KEY` and `instance-state-name` filters, each a list of values (any of them matches). */
+  filters?: Record<string, string[]>;
+  instanceIds?: string[];
+}
+
 export interface CloudEvent {
   at: number;
   what: string;
 }
+
+/** EC2's name for the state: booting, joined and failed instances all run. */
+const stateName = (i: Instance) => (i.state === "terminated" ? "terminated" : i.state === "pending" ? "pending" : "running");
 
 export class FakeCloud {
   readonly events: CloudEvent[] = [];
@@ -61,6 +84,8 @@ export class FakeCloud {
   private aws?: FakeAws;
   private awsUrl = "";
   private nextIp = 10;
+  /** Holds a test has set on the answers (see CloudHolds). */
+  holds: CloudHolds = {};
 
   constructor(private readonly options: CloudOptions) {}
 
@@ -77,7 +102,9 @@ export class FakeCloud {
         } catch {
           body = undefined;
         }
-        const answer = body ? this.handle(body) : Promise.reject(new Error("not a cloud call"));
+        const answer = !body
+          ? Promise.reject(new Error("not a cloud call"))
+          : req.url === "/ec2" ? this.ec2(body as unknown as Ec2Request) : this.handle(body);
         answer.then(
           (a) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(a)),
           (err: unknown) => res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ id: "", outs: {}, error: err instanceof Error ? err.message : String(err) })),
@@ -157,9 +184,21 @@ export class FakeCloud {
         return this.runInstance(c);
       case "aws:ec2/instance:Instance delete":
         await this.terminate(c.id ?? "");
+        await this.holds.terminate?.(this.instances.get(c.id ?? "") as Instance);
         return { id: c.id ?? "", outs: {} };
+      case "aws:ec2/instance:Instance update": {
+        // Tags change in place, as ModifyInstanceAttribute/CreateTags do; the rest forces a replacement upstream.
+        const instance = this.instances.get(c.id ?? "");
+        if (instance && c.inputs.tags) instance.tags = c.inputs.tags as Record<string, string>;
+        return { id: c.id ?? "", outs: {} };
+      }
+      case "aws:ec2/instance:Instance read": {
+        // A refresh: a terminated (or unknown) instance is gone, as the real provider reads it.
+        const instance = this.instances.get(c.id ?? "");
+        return instance && instance.state !== "terminated" ? { id: instance.id, outs: {} } : { id: "", outs: {} };
+      }
       default:
-        if (c.op === "delete" || c.op === "update") return { id: c.id ?? "", outs: {} };
+        if (c.op === "delete" || c.op === "update" || c.op === "read") return { id: c.id ?? "", outs: {} };
         throw new Error(`the fake cloud does not model ${c.type} ${c.op}`);
     }
   }
@@ -185,13 +224,45 @@ export class FakeCloud {
       launchTemplate: { id: lt.id, version },
       tags: (c.inputs.tags ?? {}) as Record<string, string>,
       state: "running",
+      launchedAt: Date.now(),
     };
     this.instances.set(instance.id, instance);
     this.record(`run ${instance.id} (${c.name}) from ${lt.id} v${version}`);
     const boot = this.boot(instance, gunzipSync(Buffer.from(userData, "base64")).toString("utf8"));
     this.boots.add(boot);
     void boot.finally(() => this.boots.delete(boot));
+    await this.holds.run?.(instance);
     return { id: instance.id, outs: { privateIp, privateDns: instance.privateDns, availabilityZone: zone, arn: `arn:aws:ec2:${c.region}:000000000000:instance/${instance.id}` } };
+  }
+
+  /** The two EC2 calls `npm run recover` makes through the `aws` CLI (its stand-in: aws-cli.ts). */
+  private async ec2(r: Ec2Request): Promise<unknown> {
+    if (r.region !== this.options.region) return { Reservations: [] };
+    if (r.action === "TerminateInstances") {
+      const out = [];
+      for (const id of r.instanceIds ?? []) {
+        const i = this.instances.get(id);
+        if (!i) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
+        const previous = stateName(i);
+        await this.terminate(id);
+        this.record(`TerminateInstances ${id}`);
+        out.push({ InstanceId: id, PreviousState: { Name: previous }, CurrentState: { Name: "shutting-down" } });
+      }
+      return { TerminatingInstances: out };
+    }
+    const filters = r.filters ?? {};
+    const matches = (i: Instance) => Object.entries(filters).every(([name, values]) =>
+      name === "instance-state-name" ? values.includes(stateName(i)) : name.startsWith("tag:") ? values.includes(i.tags[name.slice(4)] ?? "\u0000") : false);
+    const instances = [...this.instances.values()].filter((i) => (r.instanceIds?.length ? r.instanceIds.includes(i.id) : true) && matches(i));
+    return {
+      Reservations: instances.map((i) => ({
+        Instances: [{
+          InstanceId: i.id, State: { Name: stateName(i) }, PrivateDnsName: i.privateDns, PrivateIpAddress: i.privateIp, SubnetId: i.subnetId,
+          Placement: { AvailabilityZone: i.zone }, LaunchTime: new Date(i.launchedAt).toISOString(),
+          Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+        }],
+      })),
+    };
   }
 
   private async boot(instance: Instance, userData: string): Promise<void> {

@@ -7,11 +7,12 @@
  * program, its stand-ins and hooks append to the stack's log (`logPath`, `<node>:<event>` lines, see engine-log.ts)
  * is returned per `up` as `lines`.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { installStandInPlugins } from "../providers/plugins";
+import { killTree } from "./kill";
 import type { ReplicaRun, UpReport, UpRequest } from "./up";
 
 const ROOT = resolve(__dirname, "../../..");
@@ -42,6 +43,14 @@ export interface RunOptions {
   replica?: Omit<ReplicaRun, "logPath">;
 }
 
+/** What a killed `up` left to read: what the CLI had printed, and what it had appended to the stack's log. */
+export interface KilledUp {
+  output: string;
+  lines: string[];
+  /** The pids SIGKILL took (the program, the CLI, the plugins and their children). */
+  killed: number[];
+}
+
 export class LocalStack {
   readonly dir: string;
   readonly logPath: string;
@@ -69,9 +78,55 @@ export class LocalStack {
     return this.run("preview", config, {});
   }
 
-  private async run(action: UpRequest["action"], config: Record<string, unknown>, options: RunOptions): Promise<UpOutcome> {
+  /** What a user's shell has for the `pulumi` commands of this stack (backend, home, passphrase, the plugins on PATH). */
+  get env(): Record<string, string> {
+    return {
+      PULUMI_HOME: join(this.dir, "home"),
+      PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "kubeherd-test",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      // The CLI finds the plugins, and `node` for them, on PATH.
+      PATH: [join(this.options.cliRoot, "bin"), join(this.dir, "plugins"), SDK_DIR, dirname(process.execPath), process.env.PATH ?? ""].join(":"),
+    };
+  }
+
+  /** The project directory (Pulumi.yaml, and the Pulumi.<stack>.yaml the `up`s write). */
+  get projectDir(): string {
+    return join(this.dir, "project");
+  }
+
+  /**
+   * A real `pulumi up` started in its own process group and killed outright (kill.ts) once `moment` resolves. If the
+   * `up` ends before the moment comes, that is an error: the scenario never reached what it meant to interrupt.
+   */
+  async upKilled(config: Record<string, unknown>, moment: (signal: AbortSignal) => Promise<void>): Promise<KilledUp> {
     const n = ++this.ups;
-    const request: UpRequest = {
+    const requestFile = join(this.dir, `up-${n}.json`);
+    writeFileSync(requestFile, JSON.stringify(this.request("up", config, {})), { mode: 0o600 });
+    const before = this.lines().length;
+    const child = spawn(TSX, [join(__dirname, "up.ts"), requestFile], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const closed = new Promise<number | null>((res) => child.on("close", (code) => res(code)));
+    const stop = new AbortController();
+    try {
+      const first = await Promise.race([moment(stop.signal).then(() => "moment" as const), closed.then(() => "ended" as const)]);
+      if (first === "ended") throw new Error(`pulumi up #${n} of stack ${this.options.stack} ended before the moment it was to be killed at:\n${output.slice(-5000)}`);
+      const killed = await killTree(child.pid ?? -1);
+      await closed;
+      writeFileSync(join(this.dir, `up-${n}.log`), `${output}\n(killed: SIGKILL of ${killed.length} processes)\n`);
+      return { output, lines: this.lines().slice(before), killed };
+    } finally {
+      stop.abort();
+      if (child.exitCode === null && child.signalCode === null && child.pid) await killTree(child.pid);
+      rmSync(requestFile, { force: true });
+    }
+  }
+
+  private request(action: UpRequest["action"], config: Record<string, unknown>, options: RunOptions): UpRequest {
+    return {
       cliRoot: this.options.cliRoot,
       workDir: join(this.dir, "project"),
       stack: this.options.stack,
@@ -90,6 +145,11 @@ export class LocalStack {
         PATH: [join(this.dir, "plugins"), SDK_DIR, dirname(process.execPath), process.env.PATH ?? ""].join(":"),
       },
     };
+  }
+
+  private async run(action: UpRequest["action"], config: Record<string, unknown>, options: RunOptions): Promise<UpOutcome> {
+    const n = ++this.ups;
+    const request = this.request(action, config, options);
     const requestFile = join(this.dir, `${action}-${n}.json`);
     writeFileSync(requestFile, JSON.stringify(request), { mode: 0o600 });
     const before = this.lines().length;

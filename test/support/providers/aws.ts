@@ -12,7 +12,7 @@ import { reveal, secret, type PropertyMap } from "./values";
 /** The fake cloud's request and answer, one per provider call. */
 export interface CloudCall {
   type: string;
-  op: "create" | "update" | "delete";
+  op: "create" | "update" | "delete" | "read";
   name: string;
   id?: string;
   inputs: PropertyMap;
@@ -56,6 +56,11 @@ function forwarded(type: string, replaceOn: readonly string[]): ResourceType {
     },
     async delete(id, props, ctx) {
       await call({ type, op: "delete", name: ctx.name, id, inputs: reveal(props) as PropertyMap, region: String(ctx.config.region ?? "") });
+    },
+    // A refresh asks the cloud whether the resource is still there (an instance terminated while no one recorded it is not).
+    async read(id, props, ctx) {
+      const a = await call({ type, op: "read", name: ctx.name, id, inputs: reveal(props) as PropertyMap, region: String(ctx.config.region ?? "") });
+      return a.id === "" ? undefined : rewrap({ ...props, ...a.outs });
     },
   };
 }

@@ -26,6 +26,8 @@ export interface ResourceType {
   create(inputs: PropertyMap, ctx: ResourceContext): Promise<{ id: string; outs: PropertyMap }>;
   update?(id: string, olds: PropertyMap, news: PropertyMap, ctx: ResourceContext): Promise<PropertyMap>;
   delete?(id: string, props: PropertyMap, ctx: ResourceContext): Promise<void>;
+  /** A refresh: the resource's outputs as they are now, undefined when it is gone. Without it, what the state holds. */
+  read?(id: string, props: PropertyMap, ctx: ResourceContext): Promise<PropertyMap | undefined>;
 }
 
 export interface ResourceContext {
@@ -122,8 +124,13 @@ export async function serve(provider: StandInProvider, configOf: (args: Property
       const { id, outs } = await t.create(inputs, ctx(req.getUrn()));
       return new provproto.CreateResponse().setId(id).setProperties(toStruct(outs));
     }),
-    read: unary(async (req: provproto.ReadRequest) =>
-      new provproto.ReadResponse().setId(req.getId()).setProperties(req.getProperties()).setInputs(req.getInputs())),
+    read: unary(async (req: provproto.ReadRequest) => {
+      const t = typeOf(provider, req.getUrn());
+      if (!t.read) return new provproto.ReadResponse().setId(req.getId()).setProperties(req.getProperties()).setInputs(req.getInputs());
+      const outs = await t.read(req.getId(), fromStruct(req.getProperties()), ctx(req.getUrn()));
+      // An empty id tells the engine the resource no longer exists.
+      return outs ? new provproto.ReadResponse().setId(req.getId()).setProperties(toStruct(outs)).setInputs(req.getInputs()) : new provproto.ReadResponse().setId("");
+    }),
     update: unary(async (req: provproto.UpdateRequest) => {
       const t = typeOf(provider, req.getUrn());
       const news = fromStruct(req.getNews());

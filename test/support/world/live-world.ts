@@ -131,11 +131,11 @@ export interface CliRun {
 }
 
 /** Runs `cli/<script>` of this repository with tsx, as `npm run` does, in `cwd`. */
-export function runCli(script: string, args: string[], cwd: string, timeoutMs = 90_000): Promise<CliRun> {
+export function runCli(script: string, args: string[], cwd: string, timeoutMs = 90_000, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(REPO_DIR, "node_modules/.bin/tsx"), [join(REPO_DIR, "cli", script), ...args], {
       cwd,
-      env: { ...process.env, KUBECONFIG: "" },
+      env: { ...process.env, KUBECONFIG: "", ...env },
     });
     let stdout = "";
     let stderr = "";

@@ -21,10 +21,13 @@ import { registerKwokNode } from "../control-plane/kwok-nodes";
 import { osImageOf, startKubeletAgent, statusOf, type KubeletAgent } from "../ssh-nodes/kubelet-agent";
 import { makeClientKey, startSshNode, type ClientKey, type SshNode } from "../ssh-nodes/ssh-node";
 import { limitSudo } from "../ssh-nodes/least-sudo";
-import { LocalStack } from "../local-stack/local-stack";
+import { LocalStack, type KilledUp } from "../local-stack/local-stack";
+import { installAwsCli } from "../cloud/aws-cli";
+import { runCli, type CliRun } from "./live-world";
 import type { UpReport } from "../local-stack/up";
 import { REPO_DIR } from "../fixtures/stackfiles";
 import { createFromManifest, kubeconfigFor, serviceAccountToken } from "./live-world";
+import { writeFileSync } from "node:fs";
 import { ApiRecorder } from "./recorder";
 import { stackFile, type PoolSpec, type StackFile } from "./stack-config";
 import { Workloads } from "./workloads";
@@ -84,6 +87,8 @@ export class World {
   private readonly agents: KubeletAgent[] = [];
   private stack?: LocalStack;
   private cloudUrl?: string;
+  /** The kubeconfig `pulumi up` runs with (the rollout ServiceAccount's), which a user's `npm run recover` uses too. */
+  private rolloutConfig = "";
   cloud?: FakeCloud;
 
   private constructor(readonly cp: ControlPlane, readonly options: WorldOptions, readonly key: ClientKey) {
@@ -106,7 +111,7 @@ export class World {
         cliRoot: cli.root,
         stack: options.stack,
         tier: "e2e",
-        secrets: { "kubeherd:kubeconfig": await world.rolloutKubeconfig(), "kubeherd:sshPrivateKey": world.key.privateKey },
+        secrets: { "kubeherd:kubeconfig": (world.rolloutConfig = await world.rolloutKubeconfig()), "kubeherd:sshPrivateKey": world.key.privateKey },
         cloudUrl: world.cloudUrl,
       });
       await world.workloads.namespace();
@@ -170,6 +175,47 @@ export class World {
     } finally {
       record.stop();
       record.save(join(this.stack.dir, `api-${this.stack.count}.jsonl`));
+    }
+  }
+
+  /**
+   * A real `pulumi up` of the stack at these pins, killed outright (SIGKILL of the program, the CLI and the plugins;
+   * local-stack/kill.ts) once `moment` resolves, with the API recorded from before it starts until it is dead.
+   */
+  async upKilled(versions: Record<string, string>, moment: (signal: AbortSignal) => Promise<void>): Promise<{ killed: KilledUp; record: ApiRecorder }> {
+    if (!this.stack) throw new Error("the world has no stack");
+    const record = new ApiRecorder(this.client);
+    await record.start();
+    try {
+      return { killed: await this.stack.upKilled(this.stackFile(versions), moment), record };
+    } finally {
+      record.stop();
+      record.save(join(this.stack.dir, `api-${this.stack.count}.jsonl`));
+    }
+  }
+
+  /**
+   * `npm run recover -- --stack NAME` as a user runs it after a killed `up`: in the project directory, with the
+   * stack's backend and passphrase in the environment, the `pulumi` CLI (and the `aws` CLI's stand-in, for the
+   * fake cloud) on PATH, and the kubeconfig `pulumi up` uses. The API is recorded while it runs.
+   */
+  async recover(): Promise<CliRun & { record: ApiRecorder }> {
+    const stack = this.stack;
+    if (!stack) throw new Error("the world has no stack");
+    const kubeconfig = join(stack.dir, "rollout.kubeconfig");
+    writeFileSync(kubeconfig, this.rolloutConfig, { mode: 0o600 });
+    const awsDir = join(stack.dir, "aws-cli");
+    if (this.cloudUrl) installAwsCli(awsDir, this.cloudUrl);
+    const env = { ...stack.env };
+    env.PATH = `${awsDir}:${env.PATH}`;
+    const record = new ApiRecorder(this.client);
+    await record.start();
+    try {
+      const run = await runCli("recover.ts", ["--stack", this.options.stack, "--kubeconfig", kubeconfig], stack.projectDir, 300_000, env);
+      writeFileSync(join(stack.dir, `recover-${stack.count}.log`), `exit ${run.code}\n${run.stdout}\n${run.stderr}\n`);
+      return { ...run, record };
+    } finally {
+      record.stop();
     }
   }
 
