@@ -1,15 +1,16 @@
 /**
- * `npm run plan` and `pulumi up` agree: for each sequence of configs, every real `pulumi up` of the node graph the
- * components declare (test/support/local-stack/replica/cluster.ts) performs exactly the planner's steps from the previous config, batch after
- * batch, each node's steps in order (the nodes of one batch change at once, so their lines interleave).
- * The engine is the real one (the Pulumi CLI built by test/toolchain/pulumi-cli.ts); only the machines are stand-ins.
+ * `npm run plan` and `pulumi up` agree: for each sequence of configs, every real `pulumi up` of kubeherd's own
+ * program (index.ts, with its real hooks against the in-process Kubernetes API; test/support/local-stack/engine-world.ts)
+ * performs exactly the planner's steps from the previous config, batch after batch, each node's steps in order (the
+ * nodes of one batch change at once, so their lines interleave).
+ * The engine is the real one (the Pulumi CLI built by test/toolchain/pulumi-cli.ts); only the providers' far side
+ * (machines, cloud records, kubelets) are stand-ins.
  */
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
 import { engineActions, inBatches, nodeModes, planActions, unforgottenTerminations } from "../support/local-stack/engine-log";
-import { LocalStack } from "../support/local-stack/local-stack";
-import { upReplica } from "../support/local-stack/replica/run";
+import { EngineWorld } from "../support/local-stack/engine-world";
 import { articleBump, articleConfig, cluster, imageBump, patchBump, region, threeSubnets } from "../support/scenarios/engine";
 
 interface Scenario {
@@ -119,17 +120,19 @@ const scenarios: Scenario[] = [
 ];
 
 describe("a real pulumi up takes exactly the planner's steps", () => {
-  const stacks: LocalStack[] = [];
-  afterAll(() => stacks.forEach((s) => s.remove()));
+  const worlds: EngineWorld[] = [];
+  afterAll(async () => {
+    for (const w of worlds.splice(0)) await w.stop();
+  });
 
   it.each(scenarios)("$name", async ({ stack, configs }) => {
-    const engine = new LocalStack({ cliRoot: inject("pulumiCliRoot"), stack, tier: "engine" });
-    stacks.push(engine);
+    const engine = await EngineWorld.start({ cliRoot: inject("pulumiCliRoot"), stack });
+    worlds.push(engine);
     const modes = nodeModes(...configs);
     let base: KubeherdConfig | undefined;
     for (const [i, target] of configs.entries()) {
       // Batches of up to 8 nodes, as the CLI's default --parallel on two cores runs at most 8 steps at once.
-      const outcome = await upReplica(engine, target, region);
+      const outcome = await engine.up(target, region);
       const plan = planRollout({ stack, base, target, region }).steps;
       expect(outcome.result, `up #${i + 1}: ${outcome.error ?? ""}`).toBe("succeeded");
       expect({ up: i + 1, batches: inBatches(engineActions(outcome.lines, modes), plan) }).toEqual({ up: i + 1, batches: inBatches(planActions(plan), plan) });

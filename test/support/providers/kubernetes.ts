@@ -3,6 +3,9 @@
  * program declares with it: the `k8s.Provider` itself (its `kubeconfig` input is the provider's configuration)
  * and `kubernetes:core/v1:Secret` (the pools' bootstrap tokens). Secrets are created and deleted in the REAL API
  * server the provider's kubeconfig names, as the real provider does; a change of name, namespace or type replaces.
+ *
+ * Its one backend switch, for the engine tier (whose in-process API server serves what the hooks use, not Secrets):
+ * with `$KUBEHERD_STANDIN_KUBERNETES=records` a Secret is answered as a record (its id and inputs) and no API is called.
  */
 import { CoreV1Api, KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { ResourceContext, ResourceType, StandInProvider } from "./server";
@@ -21,6 +24,8 @@ const identity = (props: PropertyMap) => {
   return { name: m.name ?? "", namespace: m.namespace ?? "default", type: reveal(props.type) };
 };
 
+const records = () => process.env.KUBEHERD_STANDIN_KUBERNETES === "records";
+
 const secretType: ResourceType = {
   replaces(olds, news) {
     const a = identity(olds);
@@ -29,18 +34,21 @@ const secretType: ResourceType = {
   },
   async create(inputs, ctx) {
     const body = reveal(inputs) as V1Secret;
-    const { namespace } = identity(inputs);
+    const { name, namespace } = identity(inputs);
+    if (records()) return { id: `${namespace}/${name}`, outs: inputs };
     const created = await api(ctx).createNamespacedSecret({ namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
     return { id: `${namespace}/${created.metadata?.name ?? ""}`, outs: { ...inputs, metadata: { ...(inputs.metadata as object), uid: created.metadata?.uid } } };
   },
   async update(_id, _olds, news, ctx) {
     const body = reveal(news) as V1Secret;
     const { name, namespace } = identity(news);
+    if (records()) return news;
     await api(ctx).replaceNamespacedSecret({ name, namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
     return news;
   },
   async delete(_id, props, ctx) {
     const { name, namespace } = identity(props);
+    if (records()) return;
     try {
       await api(ctx).deleteNamespacedSecret({ name, namespace });
     } catch (err) {
