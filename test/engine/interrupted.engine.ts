@@ -101,8 +101,10 @@ describe("a maintenance window that closes between batches, and the pulumi up in
   });
 
   // Every night from 22:00 to 23:00 in Amsterdam (UTC+1 in December); each node back moves the program's wall
-  // clock (test/support/local-stack/up.ts) on 10 minutes: cp-1 and cp-2 (no window) from 22:10, then workers in batches of two from 22:30 and 22:50; the
-  // third batch would start at 23:10.
+  // clock (test/support/local-stack/up.ts) on 10 minutes: cp-1 and cp-2 (no window) from 22:00, then workers in
+  // batches of two from 22:20 and 22:40; the third batch would start at 23:00, when the window has closed. Between
+  // nodes back the clock runs at the real pace: the second batch stays inside the window if the update takes less
+  // than 20 minutes to reach it, and the third is outside however long it takes.
   const window = { start: "22:00", end: "23:00", timeZone: "Europe/Amsterdam" };
   const shape = { workers: 6, rollout: { maxUnavailable: 2, window } };
 
@@ -120,7 +122,7 @@ describe("a maintenance window that closes between batches, and the pulumi up in
     const at = plan.findIndex((s) => s.batch === third);
     expect(plan[at]).toMatchObject({ node: "workers-4", action: "drain" });
 
-    const stopped = await engine.up(target, region, { clock: { start: "2026-12-01T21:10:00Z", minutesPerNode: 10 } });
+    const stopped = await engine.up(target, region, { clock: { start: "2026-12-01T21:00:00Z", minutesPerNode: 10 } });
     expect(stopped.result).toBe("failed");
     expect(stopped.error).toContain("workers-4: not taken out, outside the maintenance window (every day 22:00–23:00 Europe/Amsterdam): it opens at 2026-12-02 22:00 Europe/Amsterdam (2026-12-02T21:00Z)");
     // Nothing of the third batch happened, not even its drain; everything before it did, batch by batch.
