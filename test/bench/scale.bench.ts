@@ -5,10 +5,10 @@
  *                             edges (targets: under 10 s and 500 MB; edges a few per node)
  *   plan-1000-nodes:          `planRollout` of a Kubernetes patch bump of that stack
  *   engine-state-100-nodes,
- *   engine-state-300-nodes:   bytes of the state file after a real `pulumi up` of the engine suite's program
- *                             (test/support/local-stack/replica) with 100 and 300 cattle nodes (their ratio: 3 is linear, 9 quadratic)
+ *   engine-state-300-nodes:   bytes of the state file after a real `pulumi up` of kubeherd's program in the engine
+ *                             suite's world (test/support/local-stack/engine-world.ts) with 100 and 300 cattle nodes (their ratio: 3 is linear, 9 quadratic)
  *   engine-rollout-100-nodes: seconds of a patch bump of a 100-node rolling pool through the real engine with the
- *                             stand-ins' fixed step times (1 s here), one node at a time, then with maxUnavailable "10%"; and
+ *                             logging machines' fixed step times (1 s here), one node at a time, then with maxUnavailable "10%"; and
  *                             both without what an up costs with nothing to do (program, engine, providers, state)
  * The engine figures need the Pulumi CLI that `npm run test:engine` builds; without it they say so.
  */
@@ -18,14 +18,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { configSchema, type KubeherdConfig } from "../../components/config/schema";
 import { planRollout } from "../../components/rollout/plan";
-import { LocalStack } from "../support/local-stack/local-stack";
-import { upReplica } from "../support/local-stack/replica/run";
+import { ACTION_MS, EngineWorld } from "../support/local-stack/engine-world";
+import type { LocalStack } from "../support/local-stack/local-stack";
 import { pulumiCliRoot } from "../toolchain/pulumi-cli";
 import { cluster, patchBump, region } from "../support/scenarios/engine";
 import { scaleStackConfig } from "./scale-program";
 
 const run = promisify(execFile);
-/** The stand-ins' step time for engine-rollout-100-nodes. */
+/** The logging machines' step time for engine-rollout-100-nodes. */
 const ROLLOUT_STEP_MS = 1000;
 const TSX = join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
 
@@ -61,20 +61,20 @@ function stateBytes(engine: LocalStack): number {
 
 async function engineFigures(cliRoot: string): Promise<string[]> {
   const lines: string[] = [];
-  const stacks: LocalStack[] = [];
-  const stack = (name: string) => {
-    const s = new LocalStack({ cliRoot, stack: name, tier: "engine" });
-    stacks.push(s);
-    return s;
+  const worlds: EngineWorld[] = [];
+  const stack = async (name: string) => {
+    const w = await EngineWorld.start({ cliRoot, stack: name });
+    worlds.push(w);
+    return w;
   };
   try {
     const sizes: number[] = [];
     for (const [nodes, shape] of [[100, { workers: 100 }], [300, { workers: 150, batch: 150 }]] as const) {
-      const engine = stack(`state-${nodes}`);
+      const engine = await stack(`state-${nodes}`);
       // Batches of 10% so the first deployment is quick; the stored graph has the same shape at any batch size.
-      const up = await upReplica(engine, cluster({ ...shape, rollout: { maxUnavailable: "10%" } }), region, { parallel: 32 });
+      const up = await engine.up(cluster({ ...shape, rollout: { maxUnavailable: "10%" } }), region, { parallel: 32 });
       if (up.result !== "succeeded") throw new Error(`bench: the first up of ${nodes} nodes failed: ${up.error ?? ""}`);
-      sizes.push(stateBytes(engine));
+      sizes.push(stateBytes(engine.stack));
       lines.push(`engine-state-${nodes}-nodes: ${sizes[sizes.length - 1]}`);
     }
     lines.push(`engine-state-ratio-300-100: ${(sizes[1] / sizes[0]).toFixed(2)} (3 is linear, 9 quadratic)`);
@@ -84,18 +84,18 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
     // Steps of 1 s instead of the suite's 150 ms: still a hundredth of a real drain or boot, but long enough that the
     // engine's own work per step (its state writes, one at a time) does not hide what the batches save.
     for (const budget of [1, "10%"]) {
-      const engine = stack(`rollout-${budget === 1 ? "one" : "tenth"}`);
+      const engine = await stack(`rollout-${budget === 1 ? "one" : "tenth"}`);
       const shape = { workers: 100, rollout: { maxUnavailable: budget } };
-      delete process.env.KUBEHERD_ENGINE_ACTION_MS;
-      if ((await upReplica(engine, cluster(shape), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: first up failed");
-      process.env.KUBEHERD_ENGINE_ACTION_MS = String(ROLLOUT_STEP_MS);
+      engine.stepMs = ACTION_MS;
+      if ((await engine.up(cluster(shape), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: first up failed");
+      engine.stepMs = ROLLOUT_STEP_MS;
       const start = performance.now();
-      const bump = await upReplica(engine, cluster(shape, patchBump), region, { parallel: 32 });
+      const bump = await engine.up(cluster(shape, patchBump), region, { parallel: 32 });
       if (bump.result !== "succeeded") throw new Error(`bench: the bump failed: ${bump.error ?? ""}`);
       seconds.push((performance.now() - start) / 1000);
       // What every up costs before and after its steps: the program, the engine, the providers, the state.
       const again = performance.now();
-      if ((await upReplica(engine, cluster(shape, patchBump), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: the up after the bump failed");
+      if ((await engine.up(cluster(shape, patchBump), region, { parallel: 32 })).result !== "succeeded") throw new Error("bench: the up after the bump failed");
       idle = Math.max(idle, (performance.now() - again) / 1000);
     }
     const [one, tenth] = seconds;
@@ -104,7 +104,7 @@ async function engineFigures(cliRoot: string): Promise<string[]> {
         `the rollouts beyond it ${(one - idle).toFixed(1)} s and ${(tenth - idle).toFixed(1)} s: ${((one - idle) / (tenth - idle)).toFixed(1)}x; each node step is ${ROLLOUT_STEP_MS} ms here)`,
     );
   } finally {
-    stacks.forEach((s) => s.remove());
+    for (const w of worlds) await w.stop();
   }
   return lines;
 }

@@ -7,7 +7,7 @@ import type { Step } from "../../components/rollout/plan";
 import { engineActions, inBatches, nodeModes, unforgottenTerminations } from "../support/local-stack/engine-log";
 import { remoteReplaces, wrapperGoMod } from "../toolchain/pulumi-cli";
 import { articleConfig, cluster } from "../support/scenarios/engine";
-import { actionMs } from "../support/local-stack/replica/stand-ins";
+import { actionMs } from "../support/local-stack/engine-world";
 
 describe("reading the engine log as plan steps", () => {
   const modes = nodeModes(articleConfig());
@@ -100,7 +100,7 @@ describe("the wrapper module that builds the Pulumi CLI", () => {
   });
 });
 
-describe("the stand-ins' step time", () => {
+describe("the logging machines' step time", () => {
   it("is 150 ms unless KUBEHERD_ENGINE_ACTION_MS gives a whole number of milliseconds", () => {
     expect(actionMs(undefined)).toBe(150);
     expect(actionMs("1000")).toBe(1000);

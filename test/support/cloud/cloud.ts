@@ -6,6 +6,10 @@
  * SSM (SigV4 checked) served by test/support/cloud/fake-aws.ts from the parameters the stack wrote; once its
  * `kubeadm join` has run, `onJoined` registers its Node. Terminating an instance stops its node (`onTerminated`)
  * and removes its root.
+ *
+ * Its one backend switch, for the engine tier: with `machines` given, an instance is no node root: RunInstances and
+ * TerminateInstances answer once `machines.launch` / `machines.terminate` have (the engine harness logs the action and
+ * plays the instance's kubelet), and nothing boots.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -42,6 +46,13 @@ export interface CloudOptions {
   onJoined(instance: Instance): Promise<void>;
   /** Called when an instance is terminated: its kubelet is gone. */
   onTerminated(instance: Instance): Promise<void>;
+  machines?: Machines;
+}
+
+/** What instances run on instead of node roots (see the header). */
+export interface Machines {
+  launch(instance: Instance): Promise<void>;
+  terminate(instance: Instance): Promise<void>;
 }
 
 /**
@@ -228,11 +239,16 @@ export class FakeCloud {
     };
     this.instances.set(instance.id, instance);
     this.record(`run ${instance.id} (${c.name}) from ${lt.id} v${version}`);
+    const outs = { privateIp, privateDns: instance.privateDns, availabilityZone: zone, arn: `arn:aws:ec2:${c.region}:000000000000:instance/${instance.id}` };
+    if (this.options.machines) {
+      await this.options.machines.launch(instance);
+      return { id: instance.id, outs };
+    }
     const boot = this.boot(instance, gunzipSync(Buffer.from(userData, "base64")).toString("utf8"));
     this.boots.add(boot);
     void boot.finally(() => this.boots.delete(boot));
     await this.holds.run?.(instance);
-    return { id: instance.id, outs: { privateIp, privateDns: instance.privateDns, availabilityZone: zone, arn: `arn:aws:ec2:${c.region}:000000000000:instance/${instance.id}` } };
+    return { id: instance.id, outs };
   }
 
   /** The two EC2 calls `npm run recover` makes through the `aws` CLI (its stand-in: aws-cli.ts). */
@@ -296,6 +312,7 @@ export class FakeCloud {
     const wasJoined = instance.state === "joined";
     instance.state = "terminated";
     this.record(`terminate ${id} (${instance.privateDns})`);
+    if (this.options.machines) return this.options.machines.terminate(instance);
     if (wasJoined) await this.options.onTerminated(instance);
     await instance.root?.destroy();
     instance.root = undefined;

@@ -64,6 +64,8 @@ export class FakeApiServer {
   readonly denied = new Set<string>();
   /** Runs before each request is answered, to script a change of the world at that exact moment. */
   beforeRequest?: (request: RecordedRequest) => void;
+  /** Runs once a request's body is read, before it is answered: what a test observes of the requests made. */
+  onRequest?: (request: RecordedRequest & { body: string }) => void;
   private server?: Server;
   private readonly streams = new Set<ServerResponse>();
   /** Group/versions served besides the typed kinds', by `group/version`: their resources and objects. */
@@ -192,6 +194,7 @@ export class FakeApiServer {
     this.requests.push(recorded);
     this.beforeRequest?.(recorded);
     const body = await readBody(req);
+    this.onRequest?.({ ...recorded, body });
     const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
     if (fault) {
       fault.times--;

@@ -4,8 +4,8 @@
  *
  * The CLI finds the stand-in provider plugins first on its PATH (providers/plugins.ts; the aws one talks to the
  * fake cloud at `cloudUrl`), then the dynamic provider's plugin script that @pulumi/pulumi ships. Whatever the
- * program, its stand-ins and hooks append to the stack's log (`logPath`, `<node>:<event>` lines, see engine-log.ts)
- * is returned per `up` as `lines`.
+ * engine tier's harness appends to the stack's log (`logPath`, `<node>:<event>` lines, see engine-world.ts and
+ * engine-log.ts) is returned per `up` as `lines`.
  */
 import { execFile, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { installStandInPlugins } from "../providers/plugins";
 import { killTree } from "./kill";
-import type { ReplicaRun, UpReport, UpRequest } from "./up";
+import type { UpReport, UpRequest, WallClock } from "./up";
 
 const ROOT = resolve(__dirname, "../../..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   secrets?: Record<string, string>;
   /** The fake cloud the aws stand-in calls (cattle pools). */
   cloudUrl?: string;
+  /** More environment for the stand-in plugins (the engine tier's backend switches, providers/command.ts and kubernetes.ts). */
+  pluginEnv?: Record<string, string>;
 }
 
 export interface UpOutcome extends UpReport {
@@ -39,8 +41,10 @@ export interface UpOutcome extends UpReport {
 export interface RunOptions {
   /** `pulumi up --parallel`; the CLI's default when undefined. */
   parallel?: number;
-  /** Run the engine tier's replica of the node graph instead of index.ts (see up.ts). */
-  replica?: Omit<ReplicaRun, "logPath">;
+  /** The program's wall clock (see up.ts); the system's when undefined. */
+  clock?: WallClock;
+  /** A copy of the project to run the index.ts of (see up.ts). */
+  programDir?: string;
 }
 
 /** What a killed `up` left to read: what the CLI had printed, and what it had appended to the stack's log. */
@@ -65,7 +69,7 @@ export class LocalStack {
     copyFileSync(join(__dirname, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
     // The dynamic provider's process resolves @pulumi/pulumi from the project directory.
     symlinkSync(join(ROOT, "node_modules"), join(workDir, "node_modules"), "dir");
-    installStandInPlugins(join(this.dir, "plugins"), options.cloudUrl ? { KUBEHERD_E2E_CLOUD: options.cloudUrl } : {});
+    installStandInPlugins(join(this.dir, "plugins"), { ...(options.cloudUrl ? { KUBEHERD_E2E_CLOUD: options.cloudUrl } : {}), ...options.pluginEnv });
     writeFileSync(this.logPath, "");
   }
 
@@ -134,7 +138,9 @@ export class LocalStack {
       secrets: this.options.secrets ?? {},
       action,
       parallel: options.parallel,
-      replica: options.replica && { ...options.replica, logPath: this.logPath },
+      logPath: this.logPath,
+      clock: options.clock,
+      programDir: options.programDir,
       env: {
         PULUMI_HOME: join(this.dir, "home"),
         PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}`,

@@ -1,20 +1,32 @@
 /**
  * Runs one real `pulumi up` (or preview) in its own Node process as a Pulumi program runs:
  * `tsx test/support/local-stack/up.ts <request.json>` (local-stack.ts starts it). The program is kubeherd's OWN
- * program, index.ts, or, for the engine tier, its replica of the node graph (replica/cluster.ts). It is served to the
+ * program, index.ts (of this checkout, or of a copy of the project given as `programDir`). It is served to the
  * CLI through the Automation API (`--client`): no language host binary can be built here (see
  * test/toolchain/pulumi-cli.ts). Everything after that (the step generator, dependsOn ordering, replacement, hooks,
  * the providers' own processes) is the real engine. The stack's config is set as `pulumi config set` sets it, the
  * kubeconfig and SSH key as secrets.
  */
 import { LocalWorkspace, PulumiCommand, Stack, type ConfigMap } from "@pulumi/pulumi/automation";
-import { readFileSync } from "node:fs";
-import { configSchema } from "../../../components/config/schema";
-import type { ClusterProgramArgs } from "./replica/cluster";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
-/** The engine tier's replica of the node graph, instead of index.ts: its config (parsed again through the schema
- *  here), where it logs, and what its hooks do. */
-export type ReplicaRun = ClusterProgramArgs;
+const ROOT = resolve(__dirname, "../../..");
+
+/**
+ * The engine tier's wall clock for maintenance windows (test/engine/interrupted.engine.ts). The real drain hook
+ * reads the system's wall clock (`new Date()`, components/kube/hook-actions.ts); with a clock given, this process
+ * (the program's, test harness code, not the product) replaces the global `Date` before index.ts is imported: the
+ * time starts at `start` and moves on `minutesPerNode` with every node back (each `<node>:ready` line the engine
+ * harness appends to the stack's log during this update), so the nodes of one batch start at the same time and a
+ * window can close between batches. Between those steps it runs at the real clock's pace.
+ */
+export interface WallClock {
+  /** An ISO instant. */
+  start: string;
+  minutesPerNode: number;
+}
 
 export interface UpRequest {
   cliRoot: string;
@@ -27,7 +39,11 @@ export interface UpRequest {
   action: "up" | "preview";
   /** `pulumi up --parallel`; the CLI's default when undefined. */
   parallel?: number;
-  replica?: ReplicaRun;
+  /** The stack's log (`<node>:<event>` lines), which the wall clock reads. */
+  logPath: string;
+  clock?: WallClock;
+  /** A copy of the project whose index.ts runs instead of this checkout's (mutation.engine.ts). @default the checkout */
+  programDir?: string;
   /** PULUMI_HOME, PULUMI_BACKEND_URL, the passphrase, the offline switches and PATH. */
   env: Record<string, string>;
 }
@@ -51,13 +67,9 @@ async function main(requestPath: string): Promise<void> {
     // Loaded inside the program, as the language host loads index.ts: components/hooks.ts registers its hooks on
     // import, which needs the engine connection the Automation API sets up first.
     program: async () => {
-      const replica = request.replica;
-      if (replica) {
-        const { declareCluster } = await import("./replica/cluster");
-        return declareCluster({ ...replica, config: configSchema.parse(replica.config) });
-      }
+      if (request.clock) installWallClock(request.clock, request.logPath);
       type Program = () => Promise<Record<string, unknown>>;
-      const mod = (await import("../../../index")) as unknown as { default?: Program } & Program;
+      const mod = (await import(pathToFileURL(join(request.programDir ?? ROOT, "index.ts")).href)) as unknown as { default?: Program } & Program;
       return (mod.default ?? mod)();
     },
   });
@@ -92,6 +104,28 @@ async function main(requestPath: string): Promise<void> {
 export function diagnostics(message: string): string {
   const m = /Diagnostics:\n([\s\S]*?)(?:\n(?:Resources|Outputs):|$)/.exec(message);
   return (m ? m[1] : message).trim();
+}
+
+/** Replaces the global Date with one on the scripted wall clock (see WallClock); once per process. */
+function installWallClock(clock: WallClock, logPath: string): void {
+  const RealDate = Date;
+  const origin = RealDate.now();
+  const backs = () => (existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter((l) => l.endsWith(":ready")).length : 0);
+  const before = backs();
+  const start = RealDate.parse(clock.start);
+  if (Number.isNaN(start)) throw new Error(`engine clock: ${clock.start} is not an instant`);
+  const now = () => start + (RealDate.now() - origin) + (backs() - before) * clock.minutesPerNode * 60_000;
+  class ScriptedDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now());
+      else super(...(args as [number, number]));
+    }
+
+    static override now(): number {
+      return now();
+    }
+  }
+  globalThis.Date = ScriptedDate as DateConstructor;
 }
 
 function report(r: UpReport): void {

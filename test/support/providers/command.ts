@@ -5,6 +5,11 @@
  * outputs, and a failed command failing the step with its exit status. The command runs over REAL SSH with the
  * OpenSSH client, against the pinned host key when one is given (as the real provider checks `hostKey`), with the
  * dial bounded by `perDialTimeout` × `dialErrorLimit`.
+ *
+ * Its one backend switch, for the engine tier: with `$KUBEHERD_STANDIN_HOSTS` set (a loopback URL the engine
+ * harness serves, test/support/local-stack/engine-world.ts), nothing is run on any machine: each create, update and
+ * delete the engine asks for is posted there instead (`{ host, op, command }`), where the harness logs it and plays
+ * the host's kubelet. Everything else (inputs, replacement, outputs, a failure failing the step) stays as above.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -82,22 +87,43 @@ async function runRemote(c: Connection, command: string, stdin?: string): Promis
   }
 }
 
+/** What the engine tier's harness is told of one command (see the header); it answers `{ stdout, stderr }` or `{ error }`. */
+export interface HostCall {
+  host: string;
+  op: "create" | "update" | "delete";
+  /** The command the real provider would run; undefined where it would run nothing (no `delete` script). */
+  command?: string;
+}
+
+async function postToHosts(url: string, c: Connection, op: HostCall["op"], command: string | undefined): Promise<{ stdout: string; stderr: string }> {
+  const call: HostCall = { host: c.host, op, command };
+  const res = await fetch(`${url}/command`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call) });
+  const answer = (await res.json()) as { stdout?: string; stderr?: string; error?: string };
+  if (!res.ok || answer.error) throw new Error(`ssh ${c.user}@${c.host}:${c.port}: ${answer.error ?? `HTTP ${res.status}`}`);
+  return { stdout: answer.stdout ?? "", stderr: answer.stderr ?? "" };
+}
+
+/** Runs the step's command (undefined: none) over SSH, or hands it to the engine harness's hosts. */
+async function perform(props: PropertyMap, op: HostCall["op"], command: unknown, stdin?: string): Promise<{ stdout: string; stderr: string } | undefined> {
+  const hosts = process.env.KUBEHERD_STANDIN_HOSTS;
+  const script = typeof command === "string" ? command : undefined;
+  if (hosts) return postToHosts(hosts, connectionOf(props), op, script);
+  return script === undefined ? undefined : runRemote(connectionOf(props), script, stdin);
+}
+
 const remoteCommand: ResourceType = {
   replaceOn: ["triggers"],
   async create(inputs) {
-    const create = reveal(inputs.create);
     const stdin = reveal(inputs.stdin);
-    const out = typeof create === "string" ? await runRemote(connectionOf(inputs), create, typeof stdin === "string" ? stdin : undefined) : { stdout: "", stderr: "" };
+    const out = (await perform(inputs, "create", reveal(inputs.create), typeof stdin === "string" ? stdin : undefined)) ?? { stdout: "", stderr: "" };
     return { id: `cmd-${process.hrtime.bigint()}`, outs: { ...inputs, ...out } };
   },
   async update(_id, olds, news) {
-    const update = reveal(news.update);
-    const out = typeof update === "string" ? await runRemote(connectionOf(news), update) : { stdout: olds.stdout, stderr: olds.stderr };
+    const out = (await perform(news, "update", reveal(news.update))) ?? { stdout: olds.stdout, stderr: olds.stderr };
     return { ...news, ...out };
   },
   async delete(_id, props) {
-    const del = reveal(props.delete);
-    if (typeof del === "string") await runRemote(connectionOf(props), del);
+    await perform(props, "delete", reveal(props.delete));
   },
 };
 

@@ -3,23 +3,30 @@
  * program declares with it: the `k8s.Provider` itself (its `kubeconfig` input is the provider's configuration)
  * and `kubernetes:core/v1:Secret` (the pools' bootstrap tokens). Secrets are created and deleted in the REAL API
  * server the provider's kubeconfig names, as the real provider does; a change of name, namespace or type replaces.
+ *
+ * Its one backend switch, for the engine tier (whose in-process API server serves what the hooks use, not Secrets):
+ * with `$KUBEHERD_STANDIN_KUBERNETES=records` a Secret is answered as a record (its id and inputs) and no API is called.
  */
-import { CoreV1Api, KubeConfig, type V1Secret } from "@kubernetes/client-node";
+import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import type { ResourceContext, ResourceType, StandInProvider } from "./server";
 import { reveal, type PropertyMap } from "./values";
 
-function api(ctx: ResourceContext): CoreV1Api {
+/** The client for the provider's kubeconfig; the client library is loaded on first use (it takes seconds to load). */
+async function api(ctx: ResourceContext): Promise<CoreV1Api> {
   const text = ctx.config.kubeconfig;
   if (typeof text !== "string" || text === "") throw new Error("kubernetes stand-in: the provider has no kubeconfig");
+  const { CoreV1Api: Api, KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   kc.loadFromString(text);
-  return kc.makeApiClient(CoreV1Api);
+  return kc.makeApiClient(Api);
 }
 
 const identity = (props: PropertyMap) => {
   const m = (reveal(props.metadata) ?? {}) as { name?: string; namespace?: string };
   return { name: m.name ?? "", namespace: m.namespace ?? "default", type: reveal(props.type) };
 };
+
+const records = () => process.env.KUBEHERD_STANDIN_KUBERNETES === "records";
 
 const secretType: ResourceType = {
   replaces(olds, news) {
@@ -29,20 +36,23 @@ const secretType: ResourceType = {
   },
   async create(inputs, ctx) {
     const body = reveal(inputs) as V1Secret;
-    const { namespace } = identity(inputs);
-    const created = await api(ctx).createNamespacedSecret({ namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
+    const { name, namespace } = identity(inputs);
+    if (records()) return { id: `${namespace}/${name}`, outs: inputs };
+    const created = await (await api(ctx)).createNamespacedSecret({ namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
     return { id: `${namespace}/${created.metadata?.name ?? ""}`, outs: { ...inputs, metadata: { ...(inputs.metadata as object), uid: created.metadata?.uid } } };
   },
   async update(_id, _olds, news, ctx) {
     const body = reveal(news) as V1Secret;
     const { name, namespace } = identity(news);
-    await api(ctx).replaceNamespacedSecret({ name, namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
+    if (records()) return news;
+    await (await api(ctx)).replaceNamespacedSecret({ name, namespace, body: { apiVersion: "v1", kind: "Secret", ...body } });
     return news;
   },
   async delete(_id, props, ctx) {
     const { name, namespace } = identity(props);
+    if (records()) return;
     try {
-      await api(ctx).deleteNamespacedSecret({ name, namespace });
+      await (await api(ctx)).deleteNamespacedSecret({ name, namespace });
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
     }
