@@ -157,13 +157,30 @@ function stagesOf(from: Deployed, target: KubeherdConfig, a: KubeVersion, b: Kub
   return stages;
 }
 
-/** A journey moves the pools it started with: pools added or removed go in a rollout of their own, before or after. */
+/**
+ * A journey moves the pools it started with, all on the cluster's versions: pools added or removed go in a rollout
+ * of their own, before or after, and so does a pool on its own pins (`pools[].versions`, or rolled out on pins of
+ * its own): the stages would otherwise take it from the cluster's kubelet, not its own, and could skip its minors.
+ */
 export function journeyPoolProblems(from: Deployed, target: KubeherdConfig): Problem[] {
-  if (!from.pools || Object.keys(from.pools).length === 0) return [];
+  const problems: Problem[] = [];
+  target.pools.forEach((pool, i) => {
+    const ownTarget = pool.versions !== undefined && Object.keys(pool.versions).length > 0;
+    const ran = from.pools?.[pool.name];
+    const ownRan = ran !== undefined && (["kubelet", "kubeadm", "kubectl"] as const).some((pkg) => ran[pkg] !== undefined && ran[pkg] !== from.pins[pkg]);
+    if (!ownTarget && !ownRan) return;
+    problems.push(error(
+      configKey("pools", [i, "versions"]),
+      ownTarget
+        ? `pool ${pool.name} pins its own versions: a journey of several minors moves every pool on the cluster's versions, stage by stage; drop the block for the journey (or stop the control plane at the next minor first) and pin the pool again in a rollout of its own afterwards`
+        : `pool ${pool.name} runs pins of its own (kubelet ${ran?.kubelet ?? "?"}, not the cluster's ${from.pins.kubelet ?? "?"}): bring it onto the cluster's versions in a rollout of its own before a journey of several minors`,
+    ));
+  });
+  if (!from.pools || Object.keys(from.pools).length === 0) return problems;
   const base = Object.keys(from.pools);
   const names = target.pools.map((p) => p.name);
   const added = names.filter((p) => !base.includes(p));
   const removed = base.filter((p) => !names.includes(p));
-  if (added.length + removed.length === 0) return [];
-  return [error(configKey("pools"), `a journey of several minors does not also add or remove pools (${[...added.map((p) => `+${p}`), ...removed.map((p) => `-${p}`)].join(", ")}): change the pools in a rollout of their own, before or after the journey`)];
+  if (added.length + removed.length === 0) return problems;
+  return [...problems, error(configKey("pools"), `a journey of several minors does not also add or remove pools (${[...added.map((p) => `+${p}`), ...removed.map((p) => `-${p}`)].join(", ")}): change the pools in a rollout of their own, before or after the journey`)];
 }

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { configSchema, type KubeherdConfig } from "../../components/config/schema";
 import { kubeVersionOfPin } from "../../components/versions/kubernetes";
-import { kubeletSkewAllowed, planJourney, type JourneyStage } from "../../components/versions/journey";
+import { journeyPoolProblems, kubeletSkewAllowed, planJourney, type JourneyStage } from "../../components/versions/journey";
 import { deployedOfConfig } from "../../components/versions/transition";
 import { currentInput, patched } from "../support/fixtures/config";
 
@@ -82,6 +82,31 @@ describe("a journey's stages", () => {
   it("is no journey for one minor or a patch", () => {
     expect(planJourney(deployedOfConfig(config("1.30.2")), config("1.31.5"))).toEqual({ problems: [] });
     expect(planJourney(deployedOfConfig(config("1.30.2")), config("1.30.9"))).toEqual({ problems: [] });
+  });
+});
+
+describe("the pools a journey moves", () => {
+  const withStorage = (storage: Record<string, unknown>) => {
+    const input = patched(currentInput, {}) as { pools: Record<string, unknown>[] };
+    return input.pools.map((p) => (p.name === "storage" ? { ...p, ...storage } : p));
+  };
+
+  it("moves every pool on the cluster's versions: no problem for the stack's own pools", () => {
+    expect(journeyPoolProblems(deployedOfConfig(config("1.30.2")), config("1.33.5", { journey: journeyOf(31, 32) }))).toEqual([]);
+  });
+
+  it("refuses a pool with its own versions block, naming the pool's key", () => {
+    const target = config("1.33.5", { journey: journeyOf(31, 32) }, withStorage({ versions: { kubelet: "1.31.3-1.1", kubectl: "1.31.3-1.1" } }));
+    const problems = journeyPoolProblems(deployedOfConfig(config("1.30.2")), target);
+    expect(problems.map((p) => [p.severity, p.key])).toEqual([["error", "kubeherd:pools[2].versions"]]);
+    expect(problems[0].message).toContain("pool storage pins its own versions");
+  });
+
+  it("refuses a pool that was rolled out on pins of its own, though the target drops its block", () => {
+    const ran = deployedOfConfig(config("1.30.2", {}, withStorage({ versions: { kubelet: "1.29.4-1.1", kubectl: "1.29.4-1.1" } })));
+    const problems = journeyPoolProblems(ran, config("1.33.5", { journey: journeyOf(31, 32) }));
+    expect(problems.map((p) => p.key)).toEqual(["kubeherd:pools[2].versions"]);
+    expect(problems[0].message).toContain("kubelet 1.29.4-1.1, not the cluster's 1.30.2-1.1");
   });
 });
 
