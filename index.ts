@@ -1,7 +1,8 @@
 /**
  * kubeherd: reads the stack config, refuses bad input (a transition from what the stack has rolled out that the plan
  * would refuse, pins the promotion source has not rolled out) before registering anything, and builds the cluster's
- * pools in rollout order. `npm run plan` computes the same steps offline from the same config.
+ * pools in rollout order: for a bump of several minors, stage by stage along the journey the plan shows
+ * (components/rollout/journey-plan.ts). `npm run plan` computes the same steps offline from the same config.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

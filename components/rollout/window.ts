@@ -94,7 +94,7 @@ export function outsideWindow(window: RolloutWindow | undefined, at: Date): stri
 }
 
 /** Why the drain hook refuses to take node resource `name` out at `at` (before cordoning anything), or undefined
- *  inside its window or with none. The engine suite's stand-in hooks refuse with the same words. */
+ *  inside its window or with none. The engine suite runs this very hook, against a clock it sets. */
 export function windowRefusal(name: string, window: RolloutWindow | undefined, at: Date): string | undefined {
   const closed = outsideWindow(window, at);
   return closed && `${name}: not taken out, ${closed}. Run pulumi up again then: the rollout resumes at this node.`;
