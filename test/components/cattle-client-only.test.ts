@@ -9,28 +9,20 @@ import type { Output } from "@pulumi/pulumi";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
 import { loadStack } from "../../cli/stack";
-import { readStackFile } from "../../components/config/stackfile";
 import type { KubeherdConfig } from "../../components/config/schema";
 import type { RolledOut } from "../../components/promotion/rolled-out";
 import { planRollout } from "../../components/rollout/plan";
 import { settle, useMocks, valueOf, type Registration } from "../support/fixtures/mocks";
 import { REPO_DIR } from "../support/fixtures/stackfiles";
+import { DEV_SECRETS, devStackWith } from "../support/fixtures/dev-stack";
 
-const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----x" };
 type Program = () => Promise<Record<string, unknown>>;
 const KUBECTL = { kubectl: "1.33.6-1.1" };
 const KUBELET = { kubeadm: "1.33.6-1.1", kubelet: "1.33.6-1.1", kubectl: "1.33.6-1.1", kubernetes: "1.33.6" };
 
-function stackWith(versions: Record<string, unknown>): Record<string, string> {
-  const { values } = readStackFile(join(REPO_DIR, "Pulumi.dev.yaml"));
-  const out: Record<string, string> = { ...SECRETS };
-  for (const [k, v] of Object.entries(values)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
-  out["kubeherd:versions"] = JSON.stringify({ ...(values["kubeherd:versions"] as object), ...versions });
-  return out;
-}
 
 async function up(versions: Record<string, unknown>, rolledOut?: RolledOut): Promise<{ registered: Registration[]; rolledOut: RolledOut }> {
-  const registered = useMocks("dev", stackWith(versions), Object.keys(SECRETS), rolledOut ? { "acme/kubeherd/dev": { rolledOut } } : {});
+  const registered = useMocks("dev", devStackWith(versions), Object.keys(DEV_SECRETS), rolledOut ? { "acme/kubeherd/dev": { rolledOut } } : {});
   vi.resetModules();
   const program = ((await import("../../index")) as unknown as { default: Program }).default;
   const exports = await program();

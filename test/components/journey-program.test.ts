@@ -5,11 +5,8 @@
  * in with exactly the script the plan's JSON shows for that step, the cattle pool replaced once in its stage, and a
  * gate chain that runs through the stages in the plan's batch order.
  */
-import { join } from "node:path";
 import type { Output } from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { loadStack } from "../../cli/stack";
-import { readStackFile } from "../../components/config/stackfile";
 import type { KubeherdConfig } from "../../components/config/schema";
 import { rolledOutOf } from "../../components/promotion/rolled-out";
 import { planJourneyRollout } from "../../components/rollout/journey-plan";
@@ -17,31 +14,17 @@ import { rootCommand } from "../../components/rollout/nodes";
 import { planJourney } from "../../components/versions/journey";
 import { deployedOfConfig } from "../../components/versions/transition";
 import { settle, useMocks, valueOf, type Registration } from "../support/fixtures/mocks";
-import { REPO_DIR } from "../support/fixtures/stackfiles";
+import { DEV_SECRETS, devStackWith, devConfig } from "../support/fixtures/dev-stack";
 
-const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----x" };
 type Program = () => Promise<Record<string, unknown>>;
 const kube = (release: string) => ({ kubernetes: release, kubeadm: `${release}-1.1`, kubelet: `${release}-1.1`, kubectl: `${release}-1.1` });
 const TARGET = { ...kube("1.34.2"), journey: [kube("1.32.9"), kube("1.33.5")] };
 
-const devConfig = (): KubeherdConfig => {
-  const loaded = loadStack(join(REPO_DIR, "Pulumi.dev.yaml"), REPO_DIR);
-  if (!loaded.config) throw new Error("dev stack invalid");
-  return loaded.config;
-};
 const withVersions = (config: KubeherdConfig, versions: Record<string, unknown>): KubeherdConfig => ({ ...config, versions: { ...config.versions, ...versions } as KubeherdConfig["versions"] });
 
-/** The dev stack file as the engine hands it to the program, with `kubeherd:versions` patched. */
-function stackWith(versions: Record<string, unknown>): Record<string, string> {
-  const { values } = readStackFile(join(REPO_DIR, "Pulumi.dev.yaml"));
-  const out: Record<string, string> = { ...SECRETS };
-  for (const [k, v] of Object.entries(values)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
-  out["kubeherd:versions"] = JSON.stringify({ ...(values["kubeherd:versions"] as object), ...versions });
-  return out;
-}
 
 async function runProgram(versions: Record<string, unknown>, rolledOut: ReturnType<typeof rolledOutOf>) {
-  const registered = useMocks("dev", stackWith(versions), Object.keys(SECRETS), { "acme/kubeherd/dev": { rolledOut } });
+  const registered = useMocks("dev", devStackWith(versions), Object.keys(DEV_SECRETS), { "acme/kubeherd/dev": { rolledOut } });
   vi.resetModules();
   const program = ((await import("../../index")) as unknown as { default: Program }).default;
   const exports = await program();

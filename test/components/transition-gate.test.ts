@@ -7,7 +7,6 @@ import { join } from "node:path";
 import type { Output } from "@pulumi/pulumi";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { loadStack } from "../../cli/stack";
 import { formatProblem } from "../../components/config/problems";
 import { readStackFile } from "../../components/config/stackfile";
 import type { KubeherdConfig } from "../../components/config/schema";
@@ -15,29 +14,16 @@ import { rolledOutOf } from "../../components/promotion/rolled-out";
 import { deployedOfConfig, judgeTransition } from "../../components/versions/transition";
 import { settle, useMocks, valueOf } from "../support/fixtures/mocks";
 import { REPO_DIR } from "../support/fixtures/stackfiles";
+import { DEV_SECRETS, devStackWith, devConfig } from "../support/fixtures/dev-stack";
 
-const SECRETS = { "kubeherd:kubeconfig": "apiVersion: v1\nkind: Config\n", "kubeherd:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----x" };
 type Program = () => Promise<Record<string, unknown>>;
 
-const devConfig = (): KubeherdConfig => {
-  const loaded = loadStack(join(REPO_DIR, "Pulumi.dev.yaml"), REPO_DIR);
-  if (!loaded.config) throw new Error("dev stack invalid");
-  return loaded.config;
-};
 
-/** The dev stack file as the engine hands it to the program, with `kubeherd:versions` replaced. */
-function stackWith(versions: Record<string, unknown>): Record<string, string> {
-  const { values } = readStackFile(join(REPO_DIR, "Pulumi.dev.yaml"));
-  const out: Record<string, string> = { ...SECRETS };
-  for (const [k, v] of Object.entries(values)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
-  out["kubeherd:versions"] = JSON.stringify({ ...(values["kubeherd:versions"] as object), ...versions });
-  return out;
-}
 
 const kube = (release: string) => ({ kubernetes: release, kubeadm: `${release}-1.1`, kubelet: `${release}-1.1`, kubectl: `${release}-1.1` });
 
 async function run(versions: Record<string, unknown>, rolledOut: KubeherdConfig | undefined) {
-  const registered = useMocks("dev", stackWith(versions), Object.keys(SECRETS), rolledOut ? { "acme/kubeherd/dev": { rolledOut: rolledOutOf(rolledOut) } } : {});
+  const registered = useMocks("dev", devStackWith(versions), Object.keys(DEV_SECRETS), rolledOut ? { "acme/kubeherd/dev": { rolledOut: rolledOutOf(rolledOut) } } : {});
   vi.resetModules();
   const program = ((await import("../../index")) as unknown as { default: Program }).default;
   return { registered, result: program() };
@@ -93,8 +79,8 @@ describe("the program judges the transition from what the stack has rolled out",
 describe("the program judges the placement from what the stack has rolled out", () => {
   /** The dev stack file as the engine hands it to the program, with some keys replaced. */
   async function runWith(values: Record<string, string>, rolledOut: ReturnType<typeof rolledOutOf>) {
-    const stack = { ...stackWith({}), ...values };
-    const registered = useMocks("dev", stack, Object.keys(SECRETS), { "acme/kubeherd/dev": { rolledOut } });
+    const stack = { ...devStackWith({}), ...values };
+    const registered = useMocks("dev", stack, Object.keys(DEV_SECRETS), { "acme/kubeherd/dev": { rolledOut } });
     vi.resetModules();
     const program = ((await import("../../index")) as unknown as { default: Program }).default;
     return { registered, result: program() };
