@@ -228,9 +228,10 @@ for (const scenario of SCENARIOS) {
 
     it(`npm run plan -- --live --format json exits ${blocking ? 3 : 0}, with a live object on each drain step as the preview found`, async () => {
       const run = await plan(scenario, cp.kubeconfigPath, "json");
-      expect(run.errors).toEqual([]);
       expect(run.code).toBe(blocking ? 3 : 0);
       const doc = JSON.parse(run.stdout) as JsonPlan;
+      // A blocked plan says why on stderr too, one line per reason (the workflow accepts each by its own label).
+      expect(run.errors).toEqual(blocking ? [`blocked (disruption): ${doc.live.summary}`] : []);
       expect(doc.live.blocking).toBe(blocking);
       const drains = doc.steps.filter((s) => s.action === "drain");
       expect(drains.map((s) => `${s.pool}/${s.node}`)).toEqual(["control-plane/cp-1", "control-plane/cp-2", ...scenario.nodes.map((n) => `workers/${n.name}`)]);
@@ -330,7 +331,7 @@ function neverScenarioExtras(s: Scenario): void {
   it("npm run plan -- --live as text and markdown exits 3, naming the PDB that never allows it and the pods it holds", async () => {
     const [text, md] = await Promise.all([plan(s, cp.kubeconfigPath, "text"), plan(s, cp.kubeconfigPath, "markdown")]);
     for (const run of [text, md]) {
-      expect(run.errors).toEqual([]);
+      expect(run.errors).toEqual([expect.stringMatching(/^blocked \(disruption\): \d+ of \d+ drains would not finish: /)]);
       expect(run.code).toBe(3);
     }
     const never = "waits until the drain times out on PDB data/pg-pdb: maxUnavailable 0 of 3 expected pods, so it can never allow a disruption, and this node needs 1";

@@ -45,10 +45,13 @@ export function realVersions(kube: string): Record<string, string> {
   return { kubernetes: kube.replace(/^v/, ""), runtime: "containerd", "containerd.io": REAL_PACKAGE_VERSIONS["containerd.io"], kubeadm: apt, kubelet: apt, kubectl: apt };
 }
 
-/** The pins a node is set up with, as apt names them. */
+/**
+ * The pins a node is set up with, as apt names them, and cri-tools for crictl: kubeadm from 1.32 on no longer
+ * depends on it (the release tooling's metadata), so an operator who wants crictl on a node installs it.
+ */
 function nodePins(kube: string): Record<string, string> {
   const v = realVersions(kube);
-  return { "containerd.io": v["containerd.io"] ?? "", kubeadm: v.kubeadm ?? "", kubelet: v.kubelet ?? "", kubectl: v.kubectl ?? "" };
+  return { "containerd.io": v["containerd.io"] ?? "", kubeadm: v.kubeadm ?? "", kubelet: v.kubelet ?? "", kubectl: v.kubectl ?? "", "cri-tools": REAL_PACKAGE_VERSIONS["cri-tools"] };
 }
 
 /** Pool rollout deadlines for real nodes on two busy cores: a real kubelet restart, a real static pod restart. */
