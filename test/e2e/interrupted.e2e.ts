@@ -7,10 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Instance } from "../support/cloud/cloud";
+import { CONVERGED_TO, ROLLOUT_PENDING } from "../../components/kube/due";
+import { COMMAND, urnName } from "../../components/recover/state";
 import { isInstallOf } from "../support/node-root/call-log";
 import type { ApiRecorder } from "../support/world/recorder";
 import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
-import { World, type UpRecord } from "../support/world/world";
+import { World, type CheckpointResource, type UpRecord } from "../support/world/world";
 
 const WORKERS = ["w-1", "w-2", "w-3"];
 const SUBNETS = ["subnet-0e2e0000000000001", "subnet-0e2e0000000000002"];
@@ -72,7 +74,67 @@ async function expectAllBack(world: World, records: ApiRecorder[], second: UpRec
   expect(nodes.filter((n) => n.spec?.unschedulable).map((n) => n.metadata?.name)).toEqual([]);
   expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(["cp-1", ...workers].sort());
   for (const n of nodes) expect(n.status?.nodeInfo?.kubeletVersion, n.metadata?.name).toBe("v1.13.3");
+  // The rollout's PreferNoSchedule taint goes with the uncordon: none is left once the rollout is done.
+  expect(nodes.filter((n) => n.spec?.taints?.some((t) => t.key === ROLLOUT_PENDING)).map((n) => n.metadata?.name)).toEqual([]);
   await world.workloads.waitReady("deployment", "web", replicas, 60_000);
+}
+
+/** A pets node's converge command as the state holds it now (the copy in use, not an old one left to delete). */
+function converge(world: World, node: string): CheckpointResource | undefined {
+  const pool = WORKERS.includes(node) ? "workers" : "control-plane";
+  return world.checkpoint()?.resources.find((r) => r.type === COMMAND && urnName(r.urn) === `${pool}-${node}` && !r.delete);
+}
+
+/**
+ * The pets scenarios of a kill after a node's change was recorded: the world on the first pins, `prepare`, the
+ * bump's `up` killed at `moment`, then `between` (what the user does after the kill: npm run recover, maybe twice),
+ * then the next `up`. The call logs of `finished` (the nodes whose change the killed up recorded) are kept from
+ * after `between` to the end of that `up`, and their converge commands as the state held them before and after it.
+ */
+async function killRecorded<T>(args: {
+  stack: string;
+  finished: string[];
+  prepare?: (world: World) => void;
+  /** `started`: when the killed up started (Date.now()). */
+  moment: (world: World, signal: AbortSignal, record: ApiRecorder, started: number) => Promise<void>;
+  between: (world: World) => Promise<T>;
+}) {
+  const world = await petsWorld(args.stack);
+  try {
+    await workloads(world, 3);
+    await world.up(ARTICLE_VERSIONS);
+    args.prepare?.(world);
+    const started = Date.now();
+    const killed = await world.upKilled(ARTICLE_BUMP, (signal, record) => args.moment(world, signal, record, started));
+    const after = await args.between(world);
+    // Which copy and when it was made and last changed (its inputs carry secrets, whose ciphertext may be redrawn).
+    const commands = () => Object.fromEntries(args.finished.map((n) => {
+      const c = converge(world, n);
+      return [n, c && { id: c.id, created: c.created, modified: c.modified }];
+    }));
+    const before = commands();
+    for (const n of args.finished) world.node(n).root.clearCalls();
+    const second = await world.up(ARTICLE_BUMP);
+    const calls = Object.fromEntries(args.finished.map((n) => [n, world.node(n).root.calls().map((c) => `${c.cmd} ${c.args.join(" ")}`)]));
+    return { world, started, killed, after, second, commands: { before, after: commands() }, calls };
+  } catch (err) {
+    await world.stop();
+    throw err;
+  }
+}
+
+/** The killed up has recorded its change of `node`: its new converge is in the state, and no operation is pending. */
+function recordedSince(world: World, node: string, started: number): boolean {
+  const state = world.checkpoint();
+  return state !== undefined && state.pending.length === 0 && Date.parse(converge(world, node)?.created ?? "") >= started;
+}
+
+/** What the killed up's change of a finished node left in the state: its new converge, created by that up. */
+function expectRecordedBy(commands: Record<string, Pick<CheckpointResource, "created"> | undefined>, killedAt: number): void {
+  for (const [node, c] of Object.entries(commands)) {
+    expect(c, node).toBeDefined();
+    expect(Date.parse(c?.created ?? ""), node).toBeGreaterThanOrEqual(killedAt);
+  }
 }
 
 describe("killed while a pets worker drains", () => {
@@ -257,5 +319,130 @@ describe("killed while an old cattle instance is being terminated", () => {
     expect(running).toHaveLength(2);
     expect(running.map((i) => i.id)).not.toContain(old.id);
     await expectAllBack(world, [killed.record, recovered.record, second.record], second, running.map((i) => i.privateDns), 2);
+  });
+});
+
+describe("killed while a pets worker waits to be Ready after its converge", () => {
+  type Recovered = Awaited<ReturnType<World["recover"]>>;
+  let run: Awaited<ReturnType<typeof killRecorded<{ notReady: Recovered; ready: Recovered; atKill: { w2: Record<string, string>; cordoned: boolean } }>>>;
+
+  beforeAll(async () => {
+    run = await killRecorded({
+      stack: "kill-ready",
+      finished: ["w-2"],
+      // The test sets how long w-2 takes to be Ready after its kubelet restarts: past the kill and one recover.
+      prepare: (world) => world.node("w-2").delayReady(),
+      // The moment: w-2's kubelet restarted on 1.13.3 (not Ready yet) and the engine recorded its converge, so what
+      // runs is the ready hook, waiting for Ready.
+      moment: async (world, signal, record, started) => {
+        await record.until((nodes) => nodes.get("w-2")?.kubeletVersion === "v1.13.3" && nodes.get("w-2")?.ready === false, signal);
+        // Bounded: an engine that ran the hook before recording the step would never get there.
+        const deadline = Date.now() + 120_000;
+        await until(() => {
+          if (Date.now() > deadline) throw new Error(`w-2 restarted on 1.13.3 but its converge was not recorded within 120 s: pending ${JSON.stringify(world.checkpoint()?.pending.map((p) => `${p.type} ${urnName(p.resource.urn)}`))}`);
+          return recordedSince(world, "w-2", started);
+        }, signal);
+      },
+      between: async (world) => {
+        const atKill = { w2: pinsOn(world, "w-2"), cordoned: await unschedulable(world, "w-2") };
+        const notReady = await world.recover();
+        // The user brings w-2 back (here: its kubelet turns Ready), then runs recover again, as its line says.
+        world.node("w-2").endReadyDelay();
+        const deadline = Date.now() + 60_000;
+        while ((await world.client.get("nodes", "w-2"))?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") !== true) {
+          if (Date.now() > deadline) throw new Error("w-2 did not turn Ready after its delay ended");
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const ready = await world.recover();
+        return { notReady, ready, atKill };
+      },
+    });
+  }, 1_800_000);
+  afterAll(async () => {
+    await run?.world.stop();
+  });
+
+  it("was killed with w-2 converged (its kubelet restarted on 1.13.3, not Ready yet) and still cordoned, its converge recorded", () => {
+    expect(run.killed.record.cordonOrder()).toEqual(["cp-1", "w-1", "w-2"]);
+    expect(run.after.atKill).toEqual({ w2: BUMPED, cordoned: true });
+    expectRecordedBy(run.commands.before, run.started);
+  });
+
+  it("recover leaves w-2 cordoned while it is not Ready, and says to bring it back and run recover again", () => {
+    const r = run.after.notReady;
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^done: the stack's lock is removed/);
+    expect(r.stdout).toMatch(/^checked: no pending operations in the state$/m);
+    expect(r.stdout).toMatch(/^left cordoned: node w-2: its change is recorded but it is not Ready: bring it back \(kubectl describe node w-2\), then run npm run recover again$/m);
+    expect(r.stdout).not.toMatch(/^uncordoned/m);
+    expect(r.stdout).toMatch(/^next: 1 thing\(s\) above are left for you/m);
+    expect(r.code).toBe(1);
+  });
+
+  it("once w-2 is Ready on its pins, recover uncordons it (the ready hook the kill cut short)", () => {
+    const r = run.after.ready;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^uncordoned: node w-2: its change is recorded and it is Ready on kubelet v1.13.3 \(the ready hook the kill cut short\)$/m);
+    expect(r.stdout.trim().split("\n").pop()).toBe("next: pulumi up");
+    expect(r.record.lastNodes().get("w-2")?.unschedulable).toBe(false);
+  });
+
+  it("the next up resumes at w-3 without converging w-2 again, and finishes", async () => {
+    expect(run.second.record.cordonOrder()).toEqual(["w-3"]);
+    expect(run.calls).toEqual({ "w-2": [] });
+    expect(run.commands.after).toEqual(run.commands.before);
+    for (const n of ["cp-1", ...WORKERS]) expect(pinsOn(run.world, n), n).toEqual(BUMPED);
+    await expectAllBack(run.world, [run.killed.record, run.after.notReady.record, run.after.ready.record, run.second.record], run.second, WORKERS, 3);
+  });
+});
+
+describe("killed between two batches (w-1 back, w-2 not yet drained)", () => {
+  let run: Awaited<ReturnType<typeof killRecorded<{ recovered: Awaited<ReturnType<World["recover"]>>; w2: Record<string, string> }>>>;
+
+  beforeAll(async () => {
+    run = await killRecorded({
+      stack: "kill-between",
+      finished: ["cp-1", "w-1"],
+      // The moment, as the API shows it: w-1 is back (Ready on 1.13.3, uncordoned, marked with what it converged to,
+      // the ready hook's last write before its read-only workload gate) and w-2, the next batch, is not cordoned yet.
+      moment: (_world, signal, record) => {
+        const listed = record.entries.find((e) => e.kind === "node" && e.type === "LISTED" && e.node.name === "w-1");
+        const before = listed?.kind === "node" ? listed.node.annotations[CONVERGED_TO] : undefined;
+        return record.until((nodes) => {
+          const w1 = nodes.get("w-1");
+          return w1 !== undefined && w1.ready && !w1.unschedulable && w1.kubeletVersion === "v1.13.3" && w1.annotations[CONVERGED_TO] !== before && nodes.get("w-2")?.unschedulable === false;
+        }, signal);
+      },
+      between: async (world) => ({ w2: pinsOn(world, "w-2"), recovered: await world.recover() }),
+    });
+  }, 1_800_000);
+  afterAll(async () => {
+    await run?.world.stop();
+  });
+
+  it("was killed with w-1 back on its pins and w-2 neither cordoned nor changed", () => {
+    expect(run.killed.record.cordonOrder()).toEqual(["cp-1", "w-1"]);
+    const last = run.killed.record.lastNodes();
+    expect([...last.values()].filter((n) => n.unschedulable).map((n) => n.name)).toEqual([]);
+    expect(last.get("w-1")).toMatchObject({ ready: true, kubeletVersion: "v1.13.3" });
+    expect(run.after.w2).toEqual(Object.fromEntries(Object.keys(BUMPED).map((k) => [k, ARTICLE_VERSIONS[k]])));
+    expectRecordedBy(run.commands.before, run.started);
+  });
+
+  it("recover only removes the lock: nothing cordoned, nothing left", () => {
+    const r = run.after.recovered;
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^done: the stack's lock is removed/);
+    expect(lines.filter((l) => /^(not cleared|left cordoned|uncordoned)/.test(l))).toEqual([]);
+    expect(lines[lines.length - 1]).toBe("next: pulumi up");
+  });
+
+  it("the next up resumes at w-2, leaves cp-1 and w-1 alone (their converges unchanged, nothing run on them) and finishes", async () => {
+    expect(run.second.record.cordonOrder()).toEqual(["w-2", "w-3"]);
+    expect(run.calls).toEqual({ "cp-1": [], "w-1": [] });
+    expect(run.commands.after).toEqual(run.commands.before);
+    for (const n of ["cp-1", ...WORKERS]) expect(pinsOn(run.world, n), n).toEqual(BUMPED);
+    await expectAllBack(run.world, [run.killed.record, run.after.recovered.record, run.second.record], run.second, WORKERS, 3);
   });
 });
