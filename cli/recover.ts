@@ -265,7 +265,7 @@ export async function runRecover(o: RecoverOptions): Promise<0 | 1 | 2> {
     });
     for (const d of decideCordons(planViews(config, loaded.region ?? "", after.state, before.state.pending), nodes)) {
       if (d.uncordon) {
-        // What the ready hook the kill cut short does once the node is back: uncordon, the rollout's taint off, the
+        // What the ready hook that did not finish does once the node is back: uncordon, the rollout's taint off, the
         // node marked with what it converged to (else the next up's start finds it due and taints it again, and no
         // hook of its recorded change takes that taint off).
         await uncordon(client, d.node);
