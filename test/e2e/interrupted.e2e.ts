@@ -372,15 +372,21 @@ describe("killed between two batches (w-1 back, w-2 not yet drained)", () => {
     run = await killRecorded({
       stack: "kill-between",
       finished: ["cp-1", "w-1"],
-      // The moment, as the API shows it: w-1 is back (Ready on 1.13.3, uncordoned, marked with what it converged to,
-      // the ready hook's last write before its read-only workload gate) and w-2, the next batch, is not cordoned yet.
-      moment: (_world, signal, record) => {
+      // The moment: w-1 is back (Ready on 1.13.3, uncordoned, marked with what it converged to, as the API shows it),
+      // its ready hook is over and its create recorded (the engine records a create after its afterCreate hook), and
+      // w-2, the next batch, is not cordoned yet. The state file is looked at every 20 ms: the window is short.
+      moment: async (world, signal, record, started) => {
         const listed = record.entries.find((e) => e.kind === "node" && e.type === "LISTED" && e.node.name === "w-1");
         const before = listed?.kind === "node" ? listed.node.annotations[CONVERGED_TO] : undefined;
-        return record.until((nodes) => {
+        await record.until((nodes) => {
           const w1 = nodes.get("w-1");
-          return w1 !== undefined && w1.ready && !w1.unschedulable && w1.kubeletVersion === "v1.13.3" && w1.annotations[CONVERGED_TO] !== before && nodes.get("w-2")?.unschedulable === false;
+          return w1 !== undefined && w1.ready && !w1.unschedulable && w1.kubeletVersion === "v1.13.3" && w1.annotations[CONVERGED_TO] !== before;
         }, signal);
+        while (!signal.aborted) {
+          const state = world.checkpoint();
+          if (state && Date.parse(converge(world, "w-1")?.created ?? "") >= started && !state.pending.some((p) => urnName(p.resource.urn) === "workers-w-1")) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
       },
       between: async (world) => ({ w2: pinsOn(world, "w-2"), recovered: await world.recover() }),
     });
