@@ -22,9 +22,10 @@ import type { KubeClient } from "../components/kube/client";
 import { systemClock } from "../components/kube/clock";
 import { drainNode } from "../components/kube/drain";
 import { forgetNode, lookupNode, markManaged, reportOf, uncordon, type NodeIdentity } from "../components/kube/nodes";
+import { nodeTarget, setRolloutTaint } from "../components/kube/due";
 import { decideCordons, decidePending, findOrphans, type CloudInstance, type NodeView, type Orphan, type PlanNodeView } from "../components/recover/decide";
 import { COMMAND, INSTANCE, readDeployment, urnName, withPending, type Deployment } from "../components/recover/state";
-import { cattleNodeName, nodeExpectations, petsNodeNames } from "../components/rollout/nodes";
+import { cattleNodeName, cattleNodes, nodeExpectations, petsNodeNames, petsNodes } from "../components/rollout/nodes";
 import { nodeResourceName } from "../components/node-options";
 import { parseCommand, type CommandSpec } from "./args";
 import { describeFailure, openCluster } from "./cluster-access";
@@ -127,11 +128,15 @@ async function terminateOrphan(o: RecoverOptions, client: KubeClient, config: Ku
 }
 
 /** Each plan node with its resource's state, for the cordon decisions. */
-function planViews(config: KubeherdConfig, state: Deployment, pendingBefore: Deployment["pending"]): PlanNodeView[] {
+function planViews(config: KubeherdConfig, region: string, state: Deployment, pendingBefore: Deployment["pending"]): PlanNodeView[] {
   const views: PlanNodeView[] = [];
   for (const pool of config.pools) {
     const { kubeletVersion } = nodeExpectations(config, pool);
     const nodes = pool.mode === "cattle" ? Array.from({ length: pool.size }, (_, i) => cattleNodeName(pool, i)) : petsNodeNames(pool);
+    // What the program's ready hook marks each node with (components/pets.ts, cattle.ts): its target's digest.
+    const targets = new Map(pool.mode === "cattle"
+      ? cattleNodes(config, pool, region).map((n) => [n.node, nodeTarget(n.fingerprint)])
+      : petsNodes(config, pool).map((n) => [n.node, nodeTarget(n.triggers)]));
     const type = pool.mode === "cattle" ? INSTANCE : COMMAND;
     for (const node of nodes) {
       const resourceName = nodeResourceName(pool.mode, pool.name, node);
@@ -141,7 +146,7 @@ function planViews(config: KubeherdConfig, state: Deployment, pendingBefore: Dep
       // Pets: the Kubernetes node is named after the plan node; cattle: the private DNS name of each instance the state holds.
       const kubeNodes = pool.mode === "cattle" ? [...recorded, ...(pending ? [pending.resource] : [])].map((r) => r.outputs.privateDns).filter((d): d is string => typeof d === "string") : [node];
       for (const kubeNode of kubeNodes.length ? kubeNodes : [undefined]) {
-        views.push({ node, kubeNode, kubeletVersion, pending: pending?.type, recorded: recorded.length > 0 });
+        views.push({ node, kubeNode, kubeletVersion, pending: pending?.type, recorded: recorded.length > 0, pool: pool.name, target: targets.get(node) });
       }
     }
   }
@@ -258,12 +263,17 @@ export async function runRecover(o: RecoverOptions): Promise<0 | 1 | 2> {
       const r = reportOf(n);
       return { name: n.metadata?.name ?? "", ready: r.ready, kubeletVersion: r.kubeletVersion, cordonedByKubeherd: r.cordonedByKubeherd };
     });
-    for (const d of decideCordons(planViews(config, after.state, before.state.pending), nodes)) {
+    for (const d of decideCordons(planViews(config, loaded.region ?? "", after.state, before.state.pending), nodes)) {
       if (d.uncordon) {
+        // What the ready hook that did not finish does once the node is back: uncordon, the rollout's taint off, the
+        // node marked with what it converged to (else the next up's start finds it due and taints it again, and no
+        // hook of its recorded change takes that taint off).
         await uncordon(client, d.node);
-        await markManaged(client, d.node);
+        await setRolloutTaint(client, d.node, false);
+        await markManaged(client, d.node, d.plan?.pool && d.plan.target ? { pool: d.plan.pool, node: d.plan.node, target: d.plan.target } : undefined);
         await client.recordNodeEvent(d.node, { type: "Normal", reason: "KubeherdUncordoned", message: "uncordoned by npm run recover: its change was recorded and it is back on its pins" }).catch(() => undefined);
       }
+      if (d.left) left++;
       o.print(d.line);
     }
   } catch (err) {

@@ -144,12 +144,19 @@ export interface PlanNodeView {
   pending?: PendingOperation["type"];
   /** Its resource is in the state. */
   recorded: boolean;
+  /** Its pool, and the digest of what it converges to in this program (`nodeTarget`), which the ready hook writes on the node. */
+  pool?: string;
+  target?: string;
 }
 
 export interface CordonDecision {
   node: string;
   uncordon: boolean;
   line: string;
+  /** The user must act before the next `up` (the line says what): recover counts it as left. */
+  left?: true;
+  /** The plan node of a node to uncordon: what the ready hook would have marked it with. */
+  plan?: PlanNodeView;
 }
 
 /**
@@ -163,7 +170,7 @@ export function decideCordons(plan: readonly PlanNodeView[], nodes: readonly Nod
   for (const n of nodes) {
     if (!n.cordonedByKubeherd) continue;
     const p = plan.find((x) => x.kubeNode === n.name);
-    const keep = (why: string) => out.push({ node: n.name, uncordon: false, line: `left cordoned: node ${n.name}: ${why}` });
+    const keep = (why: string, left?: true) => out.push({ node: n.name, uncordon: false, line: `left cordoned: node ${n.name}: ${why}`, ...(left ? { left } : {}) });
     if (!p) {
       keep("no node of this stack's plan (another stack's, or an instance the state no longer holds)");
       continue;
@@ -179,9 +186,10 @@ export function decideCordons(plan: readonly PlanNodeView[], nodes: readonly Nod
       continue;
     }
     const pinned = `v${p.kubeletVersion.replace(/^v/, "")}`;
-    if (!n.ready) keep(`its change is recorded but it is not Ready: bring it back (kubectl describe node ${n.name}), then run npm run recover again`);
-    else if (n.kubeletVersion !== pinned) keep(`its change is recorded but it runs kubelet ${n.kubeletVersion ?? "unknown"}, not ${pinned}: look at the node before uncordoning it`);
-    else out.push({ node: n.name, uncordon: true, line: `uncordoned: node ${n.name}: its change is recorded and it is Ready on kubelet ${pinned} (the ready hook the kill cut short)` });
+    // No later up runs this node's ready hook again, and the next batch's drain refuses while it is not back: the user's.
+    if (!n.ready) keep(`its change is recorded but it is not Ready: bring it back (kubectl describe node ${n.name}), then run npm run recover again`, true);
+    else if (n.kubeletVersion !== pinned) keep(`its change is recorded but it runs kubelet ${n.kubeletVersion ?? "unknown"}, not ${pinned}: look at the node before uncordoning it`, true);
+    else out.push({ node: n.name, uncordon: true, line: `uncordoned: node ${n.name}: its change is recorded and it is Ready on kubelet ${pinned} (the ready hook the kill cut short)`, plan: p });
   }
   return out;
 }

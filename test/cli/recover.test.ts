@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RECOVER_COMMAND, runRecover, type Run } from "../../cli/recover";
 import { checkArgs } from "../../cli/args";
 import { CORDONED_BY, KUBEHERD } from "../../components/kube/nodes";
-import { currentInput } from "../support/fixtures/config";
+import { CONVERGED_TO, nodeTarget, ROLLOUT_PENDING } from "../../components/kube/due";
+import { petsNodes } from "../../components/rollout/nodes";
+import { currentConfig, currentInput } from "../support/fixtures/config";
 import { tempProject } from "../support/fixtures/stackfiles";
 import { startApi } from "../support/kube-api/harness";
 
@@ -48,7 +50,7 @@ async function scenario(opts: { pending?: boolean; awsFails?: boolean } = {}) {
   const h = await startApi();
   const c = h.api.cluster;
   c.addNode("cp-1", { kubeletVersion: "v1.30.2" });
-  c.addNode("cp-2", { kubeletVersion: "v1.30.2", unschedulable: true, annotations: { [CORDONED_BY]: KUBEHERD } });
+  c.addNode("cp-2", { kubeletVersion: "v1.30.2", unschedulable: true, annotations: { [CORDONED_BY]: KUBEHERD }, taints: [{ key: ROLLOUT_PENDING, value: "true", effect: "PreferNoSchedule" }] });
   c.addNode("storage-1", { kubeletVersion: "v1.30.1", unschedulable: true, annotations: { [CORDONED_BY]: KUBEHERD } });
   c.addNode("ip-i-1.internal", { providerID: "aws:///eu-west-1a/i-1" });
   c.addNode("ip-i-2.internal", { providerID: "aws:///eu-west-1b/i-2" });
@@ -105,6 +107,13 @@ describe("npm run recover", () => {
     expect(r.imported?.deployment.resources).toEqual(killedState().deployment.resources);
     expect(r.cluster.get("nodes", "ip-i-orphan.internal")).toBeUndefined();
     expect(r.cluster.get("nodes", "cp-2")?.spec?.unschedulable).toBeFalsy();
+    // What the ready hook would have done after its uncordon: the rollout's taint off, the node marked with its target.
+    expect(r.cluster.get("nodes", "cp-2")?.spec?.taints ?? []).toEqual([]);
+    const config = currentConfig();
+    const cp = config.pools.find((p) => p.name === "control-plane");
+    const cp2 = cp?.mode === "pets" ? petsNodes(config, cp).find((n) => n.node === "cp-2") : undefined;
+    expect(cp2).toBeDefined();
+    expect(r.cluster.get("nodes", "cp-2")?.metadata?.annotations?.[CONVERGED_TO]).toBe(nodeTarget(cp2?.triggers ?? []));
     expect(r.cluster.get("nodes", "storage-1")?.spec?.unschedulable).toBe(true);
   });
 

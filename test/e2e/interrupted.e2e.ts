@@ -7,10 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Instance } from "../support/cloud/cloud";
+import { CONVERGED_TO, ROLLOUT_PENDING } from "../../components/kube/due";
+import { COMMAND, urnName } from "../../components/recover/state";
 import { isInstallOf } from "../support/node-root/call-log";
 import type { ApiRecorder } from "../support/world/recorder";
 import { ARTICLE_BUMP, ARTICLE_VERSIONS } from "../support/world/stack-config";
-import { World, type UpRecord } from "../support/world/world";
+import { World, type CheckpointResource, type UpRecord } from "../support/world/world";
 
 const WORKERS = ["w-1", "w-2", "w-3"];
 const SUBNETS = ["subnet-0e2e0000000000001", "subnet-0e2e0000000000002"];
@@ -72,7 +74,61 @@ async function expectAllBack(world: World, records: ApiRecorder[], second: UpRec
   expect(nodes.filter((n) => n.spec?.unschedulable).map((n) => n.metadata?.name)).toEqual([]);
   expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(["cp-1", ...workers].sort());
   for (const n of nodes) expect(n.status?.nodeInfo?.kubeletVersion, n.metadata?.name).toBe("v1.13.3");
+  // The rollout's PreferNoSchedule taint goes with the uncordon: none is left once the rollout is done.
+  expect(nodes.filter((n) => n.spec?.taints?.some((t) => t.key === ROLLOUT_PENDING)).map((n) => n.metadata?.name)).toEqual([]);
   await world.workloads.waitReady("deployment", "web", replicas, 60_000);
+}
+
+/** A pets node's converge command as the state holds it now (the copy in use, not an old one left to delete). */
+function converge(world: World, node: string): CheckpointResource | undefined {
+  const pool = WORKERS.includes(node) ? "workers" : "control-plane";
+  return world.checkpoint()?.resources.find((r) => r.type === COMMAND && urnName(r.urn) === `${pool}-${node}` && !r.delete);
+}
+
+/**
+ * The pets scenarios of a kill after a node's change was recorded: the world on the first pins, `prepare`, the
+ * bump's `up` killed at `moment`, then `between` (what the user does after the kill: npm run recover, maybe twice),
+ * then the next `up`. The call logs of `finished` (the nodes whose change the killed up recorded) are kept from
+ * after `between` to the end of that `up`, and their converge commands as the state held them before and after it.
+ */
+async function killRecorded<T>(args: {
+  stack: string;
+  finished: string[];
+  prepare?: (world: World) => void;
+  /** `started`: when the killed up started (Date.now()). */
+  moment: (world: World, signal: AbortSignal, record: ApiRecorder, started: number) => Promise<void>;
+  between: (world: World) => Promise<T>;
+}) {
+  const world = await petsWorld(args.stack);
+  try {
+    await workloads(world, 3);
+    await world.up(ARTICLE_VERSIONS);
+    args.prepare?.(world);
+    const started = Date.now();
+    const killed = await world.upKilled(ARTICLE_BUMP, (signal, record) => args.moment(world, signal, record, started));
+    const after = await args.between(world);
+    // Which copy and when it was made and last changed (its inputs carry secrets, whose ciphertext may be redrawn).
+    const commands = () => Object.fromEntries(args.finished.map((n) => {
+      const c = converge(world, n);
+      return [n, c && { id: c.id, created: c.created, modified: c.modified }];
+    }));
+    const before = commands();
+    for (const n of args.finished) world.node(n).root.clearCalls();
+    const second = await world.up(ARTICLE_BUMP);
+    const calls = Object.fromEntries(args.finished.map((n) => [n, world.node(n).root.calls().map((c) => `${c.cmd} ${c.args.join(" ")}`)]));
+    return { world, started, killed, after, second, commands: { before, after: commands() }, calls };
+  } catch (err) {
+    await world.stop();
+    throw err;
+  }
+}
+
+/** What the killed up's change of a finished node left in the state: its new converge, created by that up. */
+function expectRecordedBy(commands: Record<string, Pick<CheckpointResource, "created"> | undefined>, killedAt: number): void {
+  for (const [node, c] of Object.entries(commands)) {
+    expect(c, node).toBeDefined();
+    expect(Date.parse(c?.created ?? ""), node).toBeGreaterThanOrEqual(killedAt);
+  }
 }
 
 describe("killed while a pets worker drains", () => {
@@ -257,5 +313,111 @@ describe("killed while an old cattle instance is being terminated", () => {
     expect(running).toHaveLength(2);
     expect(running.map((i) => i.id)).not.toContain(old.id);
     await expectAllBack(world, [killed.record, recovered.record, second.record], second, running.map((i) => i.privateDns), 2);
+  });
+});
+
+describe("killed while a pets worker waits to be Ready after its converge", () => {
+  let run: Awaited<ReturnType<typeof killRecorded<{ recovered: Awaited<ReturnType<World["recover"]>>; atKill: { w2: Record<string, string>; cordoned: boolean } }>>>;
+
+  beforeAll(async () => {
+    run = await killRecorded({
+      stack: "kill-ready",
+      finished: ["w-2"],
+      // The test sets how long w-2 takes to be Ready after its kubelet restarts: until after the kill.
+      prepare: (world) => world.node("w-2").delayReady(),
+      // The moment: w-2's converge is over (kubelet restarted on 1.13.3, not Ready yet; every pin held again) and
+      // the ready hook waits. The engine records the create only after its afterCreate hook: it is still pending.
+      moment: async (world, signal, record) => {
+        await record.until((nodes) => nodes.get("w-2")?.kubeletVersion === "v1.13.3" && nodes.get("w-2")?.ready === false, signal);
+        await until(() => world.node("w-2").root.held().length >= 4 && (world.checkpoint()?.pending.some((p) => p.type === "creating" && urnName(p.resource.urn) === "workers-w-2") ?? false), signal);
+      },
+      between: async (world) => {
+        const atKill = { w2: pinsOn(world, "w-2"), cordoned: await unschedulable(world, "w-2") };
+        const recovered = await world.recover();
+        // The kubelet's start completes meanwhile (a real one turns Ready on its own).
+        world.node("w-2").endReadyDelay();
+        return { recovered, atKill };
+      },
+    });
+  }, 1_800_000);
+  afterAll(async () => {
+    await run?.world.stop();
+  });
+
+  it("was killed with w-2 converged (its kubelet restarted on 1.13.3, not Ready yet) and still cordoned", () => {
+    expect(run.killed.record.cordonOrder()).toEqual(["cp-1", "w-1", "w-2"]);
+    expect(run.after.atKill).toEqual({ w2: BUMPED, cordoned: true });
+  });
+
+  it("recover clears the converge's pending create and leaves w-2 cordoned for the next up", () => {
+    const r = run.after.recovered;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^cleared: pending create of Command workers-w-2: the converge runs again/m);
+    expect(r.stdout).toMatch(/^left cordoned: node w-2: its change may have started/m);
+    expect(r.stdout.trim().split("\n").pop()).toBe("next: pulumi up");
+  });
+
+  it("the next up finishes w-2 (its converge again, installing nothing), then w-3", async () => {
+    expect(run.second.record.cordonOrder()).toEqual(["w-3"]);
+    expect(run.calls["w-2"].filter((c) => c.startsWith("postinst"))).toEqual([]);
+    for (const n of ["cp-1", ...WORKERS]) expect(pinsOn(run.world, n), n).toEqual(BUMPED);
+    await expectAllBack(run.world, [run.killed.record, run.after.recovered.record, run.second.record], run.second, WORKERS, 3);
+  });
+});
+
+describe("killed between two batches (w-1 back, w-2 not yet drained)", () => {
+  let run: Awaited<ReturnType<typeof killRecorded<{ recovered: Awaited<ReturnType<World["recover"]>>; w2: Record<string, string> }>>>;
+
+  beforeAll(async () => {
+    run = await killRecorded({
+      stack: "kill-between",
+      finished: ["cp-1", "w-1"],
+      // The moment: w-1 is back (Ready on 1.13.3, uncordoned, marked with what it converged to, as the API shows it),
+      // its ready hook is over and its create recorded (the engine records a create after its afterCreate hook), and
+      // w-2, the next batch, is not cordoned yet. The state file is looked at every 20 ms: the window is short.
+      moment: async (world, signal, record, started) => {
+        const listed = record.entries.find((e) => e.kind === "node" && e.type === "LISTED" && e.node.name === "w-1");
+        const before = listed?.kind === "node" ? listed.node.annotations[CONVERGED_TO] : undefined;
+        await record.until((nodes) => {
+          const w1 = nodes.get("w-1");
+          return w1 !== undefined && w1.ready && !w1.unschedulable && w1.kubeletVersion === "v1.13.3" && w1.annotations[CONVERGED_TO] !== before;
+        }, signal);
+        while (!signal.aborted) {
+          const state = world.checkpoint();
+          if (state && Date.parse(converge(world, "w-1")?.created ?? "") >= started && !state.pending.some((p) => urnName(p.resource.urn) === "workers-w-1")) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      between: async (world) => ({ w2: pinsOn(world, "w-2"), recovered: await world.recover() }),
+    });
+  }, 1_800_000);
+  afterAll(async () => {
+    await run?.world.stop();
+  });
+
+  it("was killed with w-1 back on its pins and w-2 neither cordoned nor changed", () => {
+    expect(run.killed.record.cordonOrder()).toEqual(["cp-1", "w-1"]);
+    const last = run.killed.record.lastNodes();
+    expect([...last.values()].filter((n) => n.unschedulable).map((n) => n.name)).toEqual([]);
+    expect(last.get("w-1")).toMatchObject({ ready: true, kubeletVersion: "v1.13.3" });
+    expect(run.after.w2).toEqual(Object.fromEntries(Object.keys(BUMPED).map((k) => [k, ARTICLE_VERSIONS[k]])));
+    expectRecordedBy(run.commands.before, run.started);
+  });
+
+  it("recover only removes the lock: nothing cordoned, nothing left", () => {
+    const r = run.after.recovered;
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^done: the stack's lock is removed/);
+    expect(lines.filter((l) => /^(not cleared|left cordoned|uncordoned)/.test(l))).toEqual([]);
+    expect(lines[lines.length - 1]).toBe("next: pulumi up");
+  });
+
+  it("the next up resumes at w-2, leaves cp-1 and w-1 alone (their converges unchanged, nothing run on them) and finishes", async () => {
+    expect(run.second.record.cordonOrder()).toEqual(["w-2", "w-3"]);
+    expect(run.calls).toEqual({ "cp-1": [], "w-1": [] });
+    expect(run.commands.after).toEqual(run.commands.before);
+    for (const n of ["cp-1", ...WORKERS]) expect(pinsOn(run.world, n), n).toEqual(BUMPED);
+    await expectAllBack(run.world, [run.killed.record, run.after.recovered.record, run.second.record], run.second, WORKERS, 3);
   });
 });

@@ -6,7 +6,7 @@
 import type { V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitReady } from "../../components/kube/ready";
-import { KUBEADM_FLAGS, KUBELET_BROKEN } from "../support/node-root/host-standins";
+import { KUBEADM_FLAGS, KUBELET_BROKEN, KUBELET_NOT_READY_YET } from "../support/node-root/host-standins";
 import { NodeRoot } from "../support/node-root/node-root";
 import { LOCAL_SOURCES } from "../support/debian/repository";
 import { convergeOrFail, currentStack, makeJoined, pinsOf, plan, runScript } from "../support/node-root/scenario";
@@ -85,6 +85,34 @@ describe("the kubelet agent of a node root", () => {
       expect(ready(h.api.cluster.get("nodes", "node-1"))?.status).toBe("True");
     } finally {
       agent.stop();
+    }
+  });
+
+  it("with Ready delayed: a good restart shows the new kubelet NotReady, and the Node turns Ready when the test ends the delay, with no other restart", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("node-1", { kubeletVersion: "v1.30.2", annotations: { [KWOK_ANNOTATION]: "fake" } });
+    const agent = await startKubeletAgent({ kubeconfig: h.api.kubeconfig, nodeName: "node-1", node: { root }, log: h.log });
+    try {
+      root.write(KUBELET_NOT_READY_YET, "test\n");
+      await root.shOrThrow("systemctl restart kubelet");
+      const seq = parseKubeletRecord(root.read("/var/lib/kubeherd-test/kubelet/report"))?.seq ?? 0;
+      expect(await agent.applied(seq)).toEqual({
+        ready: false, reason: "KubeletNotReady: container runtime status check may not have completed yet", kubeletVersion: "v1.30.3", containerRuntimeVersion: "containerd://1.7.19",
+      });
+      const node = h.api.cluster.get("nodes", "node-1");
+      expect(node?.status?.nodeInfo?.kubeletVersion).toBe("v1.30.3");
+      expect(node?.metadata?.annotations?.[KWOK_ANNOTATION]).toBeUndefined();
+      expect(ready(node)).toMatchObject({ status: "False", reason: "KubeletNotReady" });
+      await expect(waitReady(h.client, clock, { nodeName: "node-1" }, { kubeletVersion: "1.30.3", timeoutSeconds: 2, log: h.log })).rejects.toThrow(/not ready/);
+
+      const waiting = waitReady(h.client, clock, { nodeName: "node-1" }, { kubeletVersion: "1.30.3", timeoutSeconds: 30, log: h.log });
+      root.remove(KUBELET_NOT_READY_YET);
+      expect(ready(await waiting)?.status).toBe("True");
+      expect(h.api.cluster.get("nodes", "node-1")?.metadata?.annotations?.[KWOK_ANNOTATION]).toBe("fake");
+      expect(parseKubeletRecord(root.read("/var/lib/kubeherd-test/kubelet/report"))?.seq).toBe(seq);
+    } finally {
+      agent.stop();
+      if (root.exists(KUBELET_NOT_READY_YET)) root.remove(KUBELET_NOT_READY_YET);
     }
   });
 });

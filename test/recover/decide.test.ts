@@ -118,6 +118,15 @@ describe("decideCordons: which of kubeherd's cordons recover lifts", () => {
     expect(d.line).toMatch(line);
   });
 
+  it("counts as left for the user only a recorded change that is not back (no later up finishes it)", () => {
+    const left = (p: PlanNodeView, n: NodeView) => decideCordons([p], [n])[0].left === true;
+    expect(left(plan(), node({ ready: false }))).toBe(true);
+    expect(left(plan(), node({ kubeletVersion: "v1.13.2" }))).toBe(true);
+    expect(left(plan({ pending: "creating" }), node())).toBe(false);
+    expect(left(plan(), node())).toBe(false);
+    expect(decideCordons([plan({ pool: "workers", target: "sha256:t" })], [node()])[0].plan).toMatchObject({ pool: "workers", node: "w-2", target: "sha256:t" });
+  });
+
   it("never touches a node someone else cordoned, nor a schedulable one", () => {
     expect(decideCordons([plan()], [node({ cordonedByKubeherd: false })])).toEqual([]);
   });

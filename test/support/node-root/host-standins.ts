@@ -123,6 +123,12 @@ export const KUBELET_DIR = "/var/lib/kubeherd-test/kubelet";
 export const KUBELET_REPORT = `${KUBELET_DIR}/report`;
 /** While this file exists, every kubelet (re)start fails: a node that never comes back Ready. */
 export const KUBELET_BROKEN = `${KUBELET_DIR}/broken`;
+/**
+ * While this file exists, a kubelet that (re)started fine has not turned Ready yet (a real kubelet takes a while:
+ * its runtime status check, the CNI, the first PLEG relist): the agent reports its new versions with Ready=False.
+ * The stand-in systemctl never reads it; only the agent does (test/support/ssh-nodes/kubelet-agent.ts).
+ */
+export const KUBELET_NOT_READY_YET = `${KUBELET_DIR}/not-ready-yet`;
 /** kubeadm writes the kubelet's runtime flags here (kubeadm join, kubeadm upgrade). */
 export const KUBEADM_FLAGS = "/var/lib/kubelet/kubeadm-flags.env";
 

@@ -9,9 +9,13 @@
  * which has no dockershim; an endpoint whose runtime is not installed). The agent then takes the node away from
  * KWOK (its annotation removed, so nothing heartbeats for it any more) and sets Ready=False with the reason. A
  * later good start gives it back to KWOK and Ready again.
+ *
+ * A good start while the node's `delayReady` switch is on (KUBELET_NOT_READY_YET in the root) is reported as a
+ * kubelet that runs its new version but is not Ready yet (NotReady, reason `KubeletNotReady`, away from KWOK); it
+ * turns Ready when the test ends the delay, as a real kubelet does once its runtime check passes.
  */
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1NodeCondition } from "@kubernetes/client-node";
-import { KUBELET_REPORT } from "../node-root/host-standins";
+import { KUBELET_NOT_READY_YET, KUBELET_REPORT } from "../node-root/host-standins";
 import type { NodeRoot } from "../node-root/node-root";
 
 /** KWOK manages the Nodes that carry this annotation (the control plane's KWOK runs with this selector). */
@@ -32,7 +36,13 @@ export interface KubeletRecord {
 /** What the Node says after a record: Ready with its versions, or NotReady with why. */
 export type KubeletStatus =
   | { readonly ready: true; readonly kubeletVersion: string; readonly containerRuntimeVersion: string }
-  | { readonly ready: false; readonly reason: string };
+  | { readonly ready: false; readonly reason: string; readonly kubeletVersion?: string; readonly containerRuntimeVersion?: string };
+
+/** A kubelet that started fine but is not Ready yet: its versions reported, Ready=False. */
+export function notReadyYet(status: KubeletStatus): KubeletStatus {
+  if (!status.ready) return status;
+  return { ready: false, reason: "KubeletNotReady: container runtime status check may not have completed yet", kubeletVersion: status.kubeletVersion, containerRuntimeVersion: status.containerRuntimeVersion };
+}
 
 export function parseKubeletRecord(text: string): KubeletRecord | undefined {
   const f = Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
@@ -118,12 +128,14 @@ export async function startKubeletAgent(opts: KubeletAgentOptions): Promise<Kube
   const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   const log = opts.log ?? (() => undefined);
   let appliedSeq = 0;
+  /** The last record was applied while the delay switch was on (as not Ready yet). */
+  let appliedDelayed = false;
   let status: KubeletStatus | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
-  async function apply(record: KubeletRecord): Promise<void> {
-    const next = statusOf(record);
+  async function apply(record: KubeletRecord, delayed: boolean): Promise<void> {
+    const next = delayed ? notReadyYet(statusOf(record)) : statusOf(record);
     const node = await core.readNode({ name: opts.nodeName });
     const now = new Date();
     const others = (node.status?.conditions ?? []).filter((c) => c.type !== "Ready");
@@ -160,8 +172,9 @@ export async function startKubeletAgent(opts: KubeletAgentOptions): Promise<Kube
         await core.patchNode({ name: opts.nodeName, body: { metadata: { annotations: { [KWOK_ANNOTATION]: null } } } }, merge);
       }
       const [reason, ...message] = next.reason.split(": ");
+      const nodeInfo = next.kubeletVersion ? { nodeInfo: { kubeletVersion: next.kubeletVersion, containerRuntimeVersion: next.containerRuntimeVersion, osImage: osImageOf(opts.node.root) } } : {};
       await core.patchNodeStatus(
-        { name: opts.nodeName, body: { status: { conditions: [...others, condition(false, reason ?? "KubeletNotReady", message.join(": "))] } } },
+        { name: opts.nodeName, body: { status: { ...nodeInfo, conditions: [...others, condition(false, reason ?? "KubeletNotReady", message.join(": "))] } } },
         merge,
       );
       log(`node ${opts.nodeName}: NotReady (${next.reason})`);
@@ -175,9 +188,12 @@ export async function startKubeletAgent(opts: KubeletAgentOptions): Promise<Kube
     busy = true;
     try {
       const record = opts.node.root.exists(KUBELET_REPORT) ? parseKubeletRecord(opts.node.root.read(KUBELET_REPORT)) : undefined;
-      if (record && record.seq > appliedSeq) {
-        await apply(record);
+      const delayed = opts.node.root.exists(KUBELET_NOT_READY_YET);
+      // A new start, or the delay of the last one ended.
+      if (record && (record.seq > appliedSeq || (record.seq === appliedSeq && appliedDelayed && !delayed))) {
+        await apply(record, delayed);
         appliedSeq = record.seq;
+        appliedDelayed = delayed;
       }
     } catch (e) {
       log(`node ${opts.nodeName}: kubelet agent: ${e instanceof Error ? e.message : String(e)}`);

@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { UbuntuRelease } from "../../../components/versions/ubuntu";
-import { KUBELET_BROKEN } from "../node-root/host-standins";
+import { KUBELET_BROKEN, KUBELET_NOT_READY_YET } from "../node-root/host-standins";
 import { NODE_USERS, NodeRoot } from "../node-root/node-root";
 import { runOrThrow } from "../node-root/process";
 import { listeningAddresses } from "./listening";
@@ -63,6 +63,12 @@ export interface SshNode {
    */
   breakKubelet(): void;
   fixKubelet(): void;
+  /**
+   * Delay switch: from now on a kubelet that (re)starts fine comes up NotReady (its new versions reported, reason
+   * `KubeletNotReady`) and turns Ready only at `endReadyDelay`: the test sets how long a node takes to be Ready.
+   */
+  delayReady(): void;
+  endReadyDelay(): void;
   /** Kills sshd and everything it started, unmounts and removes the root, whatever happened. Idempotent. */
   stop(): Promise<void>;
 }
@@ -267,6 +273,14 @@ class LiveNode implements SshNode {
 
   fixKubelet(): void {
     this.root.remove(KUBELET_BROKEN);
+  }
+
+  delayReady(): void {
+    this.root.write(KUBELET_NOT_READY_YET, "a kubelet that started is not Ready yet (SshNode.delayReady)\n");
+  }
+
+  endReadyDelay(): void {
+    this.root.remove(KUBELET_NOT_READY_YET);
   }
 
   async stop(): Promise<void> {

@@ -61,13 +61,15 @@ export class ApiRecorder {
   readonly entries: Entry[] = [];
   private watchers: Watcher[] = [];
   private stopped = false;
+  private readonly nodeState = new Map<string, NodeSnapshot>();
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly client: KubeClient) {}
 
   /** Lists each kind (its objects are the first entries) and watches it from there, re-listing if a watch ends. */
   async start(): Promise<void> {
     await Promise.all([
-      this.follow("nodes", (type, o) => this.entries.push({ at: Date.now(), kind: "node", type, node: nodeSnapshot(o) })),
+      this.follow("nodes", (type, o) => this.nodeEntry(type, nodeSnapshot(o))),
       this.follow("pods", (type, o) => this.entries.push({ at: Date.now(), kind: "pod", type, pod: podSnapshot(o) })),
       this.follow("poddisruptionbudgets", (type, o) => this.entries.push({ at: Date.now(), kind: "pdb", type, pdb: pdbSnapshot(o) })),
     ]);
@@ -76,6 +78,32 @@ export class ApiRecorder {
   stop(): void {
     this.stopped = true;
     for (const w of this.watchers.splice(0)) w.stop();
+  }
+
+  private nodeEntry(type: string, node: NodeSnapshot): void {
+    this.entries.push({ at: Date.now(), kind: "node", type, node });
+    if (type === "DELETED") this.nodeState.delete(node.name);
+    else this.nodeState.set(node.name, node);
+    for (const check of [...this.waiting]) check();
+  }
+
+  /**
+   * Resolves on the very node event after which `seen` holds of the nodes as the record has them (checked at once
+   * and on each node event, not polled: a moment a few hundred milliseconds long is not missed); stops waiting
+   * when `signal` aborts.
+   */
+  until(seen: (nodes: ReadonlyMap<string, NodeSnapshot>) => boolean, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (signal.aborted || seen(this.nodeState)) {
+          this.waiting.delete(check);
+          resolve();
+        }
+      };
+      this.waiting.add(check);
+      signal.addEventListener("abort", check, { once: true });
+      check();
+    });
   }
 
   private async follow<K extends Kind>(kind: K, record: (type: string, o: ObjectOf[K]) => void): Promise<void> {

@@ -27,7 +27,8 @@ import { runCli, type CliRun } from "./live-world";
 import type { UpReport } from "../local-stack/up";
 import { REPO_DIR } from "../fixtures/stackfiles";
 import { createFromManifest, kubeconfigFor, serviceAccountToken } from "./live-world";
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readDeployment, type PendingOperation, type StateResource } from "../../../components/recover/state";
 import { ApiRecorder } from "./recorder";
 import { stackFile, type PoolSpec, type StackFile } from "./stack-config";
 import { Workloads } from "./workloads";
@@ -62,6 +63,14 @@ export interface WorldOptions {
   /** Lays what the node's own history left on it (kubeadm's flags file, say), after it joined. */
   prepare?: (node: SshNode) => void;
   log?: (line: string) => void;
+}
+
+/** A resource of the stack's checkpoint, with the engine's bookkeeping. */
+export interface CheckpointResource extends StateResource {
+  created?: string;
+  modified?: string;
+  /** The old copy of a replaced resource, deleted at the end of the update. */
+  delete?: boolean;
 }
 
 /** What one `up` did, as the API showed it. */
@@ -182,12 +191,12 @@ export class World {
    * A real `pulumi up` of the stack at these pins, killed outright (SIGKILL of the program, the CLI and the plugins;
    * local-stack/kill.ts) once `moment` resolves, with the API recorded from before it starts until it is dead.
    */
-  async upKilled(versions: Record<string, string>, moment: (signal: AbortSignal) => Promise<void>): Promise<{ killed: KilledUp; record: ApiRecorder }> {
+  async upKilled(versions: Record<string, string>, moment: (signal: AbortSignal, record: ApiRecorder) => Promise<void>): Promise<{ killed: KilledUp; record: ApiRecorder }> {
     if (!this.stack) throw new Error("the world has no stack");
     const record = new ApiRecorder(this.client);
     await record.start();
     try {
-      return { killed: await this.stack.upKilled(this.stackFile(versions), moment), record };
+      return { killed: await this.stack.upKilled(this.stackFile(versions), (signal) => moment(signal, record)), record };
     } finally {
       record.stop();
       record.save(join(this.stack.dir, `api-${this.stack.count}.jsonl`));
@@ -217,6 +226,46 @@ export class World {
     } finally {
       record.stop();
     }
+  }
+
+  /**
+   * The stack's state as the file backend holds it now, read from its checkpoint file rather than with `pulumi
+   * stack export` (which a running `up`'s lock would not stop, but which is a whole CLI run per look): the backend
+   * writes the file whole at the begin and at the end of every step. Undefined before the first `up`, or when the
+   * file is caught being replaced.
+   */
+  checkpoint(): { resources: CheckpointResource[]; pending: PendingOperation[] } | undefined {
+    if (!this.stack) throw new Error("the world has no stack");
+    const find = (dir: string): string | undefined => {
+      if (!existsSync(dir)) return undefined;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) {
+          const found = find(path);
+          if (found) return found;
+        } else if (e.name === `${this.options.stack}.json`) return path;
+      }
+      return undefined;
+    };
+    const file = find(join(this.stack.dir, "state", ".pulumi", "stacks"));
+    if (!file) return undefined;
+    let latest: { resources?: Record<string, unknown>[] };
+    try {
+      latest = (JSON.parse(readFileSync(file, "utf8")) as { checkpoint?: { latest?: typeof latest } }).checkpoint?.latest ?? {};
+    } catch {
+      return undefined;
+    }
+    const { resources, pending } = readDeployment({ deployment: latest });
+    const raw = latest.resources ?? [];
+    return {
+      resources: resources.map((r, i) => ({
+        ...r,
+        created: typeof raw[i].created === "string" ? raw[i].created : undefined,
+        modified: typeof raw[i].modified === "string" ? raw[i].modified : undefined,
+        delete: raw[i].delete === true,
+      })),
+      pending,
+    };
   }
 
   private async startNodes(): Promise<void> {
