@@ -13,12 +13,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect } from "node:net";
 import { NodeRoot } from "../node-root/node-root";
 import { STANDIN_DIR } from "../node-root/host-standins";
 import { run, runOrThrow, type Outcome } from "../node-root/process";
 import { standinCommand } from "../node-root/standin-shell";
-import { sshdConfig, type ClientKey } from "../ssh-nodes/ssh-node";
+import { canConnect, sshdConfig, type ClientKey } from "../ssh-nodes/ssh-node";
 import type { KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
 import type { NodeNetwork } from "./network";
 import { cniConfig, containerdConfig, kubeletService, realSystemctl, superviseScript } from "./node-config";
@@ -108,19 +107,6 @@ function removeCgroupTree(dir: string): string[] {
   return left;
 }
 
-/** Whether a TCP connection to host:port is accepted (closed again at once). */
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
 
 export class RealNode {
   /** The node's pinned SSH host key (`ssh-ed25519 AAAA…`) once its sshd runs. */

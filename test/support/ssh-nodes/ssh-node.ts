@@ -343,7 +343,7 @@ function pidsInNamespace(ns: string): number[] {
 }
 
 /** Whether a TCP connection to host:port is accepted (closed again at once). */
-function canConnect(host: string, port: number): Promise<boolean> {
+export function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean) => {
