@@ -4,7 +4,7 @@
  * machine (or a recipe change) pays for debootstrap.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { removeTree } from "./mounts";
 import { runOrThrow } from "./process";
@@ -150,12 +150,28 @@ export async function ensureExtractedBaseRoot(): Promise<string> {
   return dir;
 }
 
-/** Deletes cache entries named `<prefix>…` other than `keep` (and its extracted root): older recipes' roots. */
+/**
+ * How long an entry another recipe uses is kept: another checkout (a worktree, a second CI clone) on another recipe
+ * may be running on it right now, with its repository bound into a node. Each use marks its entry as used.
+ */
+const PRUNE_AFTER_MS = 12 * 3600_000;
+
+/**
+ * Deletes cache entries named `<prefix>…` other than `keep` (and its extracted root) not used for PRUNE_AFTER_MS:
+ * older recipes' roots and repositories. `keep` is marked as used now.
+ */
 export async function pruneCache(prefix: string, keep: string): Promise<void> {
   const keepStem = keep.replace(/\.tar$/, "");
+  const now = new Date();
   for (const entry of readdirSync(testCacheDir())) {
-    if (!entry.startsWith(prefix) || entry.startsWith(keepStem) || entry.includes(".partial-")) continue;
-    await removeTree(join(testCacheDir(), entry));
+    if (!entry.startsWith(prefix) || entry.includes(".partial-")) continue;
+    const path = join(testCacheDir(), entry);
+    if (entry.startsWith(keepStem)) {
+      utimesSync(path, now, now);
+      continue;
+    }
+    if (now.getTime() - statSync(path).mtimeMs < PRUNE_AFTER_MS) continue;
+    await removeTree(path);
   }
 }
 
