@@ -9,7 +9,8 @@
  *
  * Its one backend switch, for the engine tier: with `machines` given, an instance is no node root: RunInstances and
  * TerminateInstances answer once `machines.launch` / `machines.terminate` have (the engine harness logs the action and
- * plays the instance's kubelet), and nothing boots.
+ * plays the instance's kubelet), and nothing boots. The real-node cattle world (real-nodes/real-cattle-world.ts)
+ * gives machines that are real nodes, each booting the user data `launch` is handed.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
