@@ -9,7 +9,8 @@
  *
  * Its one backend switch, for the engine tier: with `machines` given, an instance is no node root: RunInstances and
  * TerminateInstances answer once `machines.launch` / `machines.terminate` have (the engine harness logs the action and
- * plays the instance's kubelet), and nothing boots.
+ * plays the instance's kubelet), and nothing boots. The real-node cattle world (real-nodes/real-cattle-world.ts)
+ * gives machines that are real nodes, each booting the user data `launch` is handed.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -47,11 +48,15 @@ export interface CloudOptions {
   /** Called when an instance is terminated: its kubelet is gone. */
   onTerminated(instance: Instance): Promise<void>;
   machines?: Machines;
+  /** Also serve IMDS and SSM on this unix socket: a node in its own network namespace reaches them through it. */
+  awsSocket?: string;
 }
 
 /** What instances run on instead of node roots (see the header). */
 export interface Machines {
-  launch(instance: Instance): Promise<void>;
+  /** Runs the instance; `userData` is its launch template version's user data, unpacked. It may set the
+   *  instance's private address and DNS name (the machine's own), which RunInstances then answers. */
+  launch(instance: Instance, userData: string): Promise<void>;
   terminate(instance: Instance): Promise<void>;
 }
 
@@ -103,6 +108,7 @@ export class FakeCloud {
   async start(): Promise<string> {
     this.aws = new FakeAws({ region: this.options.region, parameters: this.parameters });
     this.awsUrl = await this.aws.start();
+    if (this.options.awsSocket) await this.aws.listenUnix(this.options.awsSocket);
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -134,6 +140,11 @@ export class FakeCloud {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.aws?.stop();
     for (const i of this.instances.values()) await i.root?.destroy();
+  }
+
+  /** The IMDS and SSM endpoints the instances call, with what they were asked (once started). */
+  get endpoints(): FakeAws | undefined {
+    return this.aws;
   }
 
   /** Instances not terminated, in launch order. */
@@ -239,16 +250,17 @@ export class FakeCloud {
     };
     this.instances.set(instance.id, instance);
     this.record(`run ${instance.id} (${c.name}) from ${lt.id} v${version}`);
-    const outs = { privateIp, privateDns: instance.privateDns, availabilityZone: zone, arn: `arn:aws:ec2:${c.region}:000000000000:instance/${instance.id}` };
+    const outs = () => ({ privateIp: instance.privateIp, privateDns: instance.privateDns, availabilityZone: zone, arn: `arn:aws:ec2:${c.region}:000000000000:instance/${instance.id}` });
+    const unpacked = gunzipSync(Buffer.from(userData, "base64")).toString("utf8");
     if (this.options.machines) {
-      await this.options.machines.launch(instance);
-      return { id: instance.id, outs };
+      await this.options.machines.launch(instance, unpacked);
+      return { id: instance.id, outs: outs() };
     }
-    const boot = this.boot(instance, gunzipSync(Buffer.from(userData, "base64")).toString("utf8"));
+    const boot = this.boot(instance, unpacked);
     this.boots.add(boot);
     void boot.finally(() => this.boots.delete(boot));
     await this.holds.run?.(instance);
-    return { id: instance.id, outs };
+    return { id: instance.id, outs: outs() };
   }
 
   /** The two EC2 calls `npm run recover` makes through the `aws` CLI (its stand-in: aws-cli.ts). */

@@ -7,6 +7,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { rmSync } from "node:fs";
 
 export interface FakeAwsOptions {
   region: string;
@@ -31,6 +32,7 @@ export class FakeAws {
   readonly ssmRequests: SsmRequest[] = [];
   readonly imdsRequests: string[] = [];
   private server?: Server;
+  private unixServer?: Server;
 
   constructor(private readonly options: FakeAwsOptions) {}
 
@@ -53,9 +55,22 @@ export class FakeAws {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
+  /** Serves the same endpoints on a unix socket too (removed again by stop). */
+  async listenUnix(path: string): Promise<void> {
+    rmSync(path, { force: true });
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => this.handle(req, Buffer.concat(chunks), res));
+    });
+    this.unixServer = server;
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+  }
+
   async stop(): Promise<void> {
-    const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of [this.server, this.unixServer]) {
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {

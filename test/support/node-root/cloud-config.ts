@@ -46,8 +46,12 @@ export function runcmdScript(runcmd: readonly (string | readonly string[])[]): s
   return ["#!/bin/sh", ...runcmd.map((c) => (typeof c === "string" ? c : c.map(shlexQuote).join(" "))), ""].join("\n");
 }
 
-/** Writes the files and runs runcmd in the root, with `env` added to the boot environment. */
-export async function runCloudConfig(root: NodeRoot, userData: string, env: Record<string, string> = {}): Promise<Outcome> {
+/**
+ * Writes the files and runs runcmd in the root, with `env` added to the boot environment. `sh` runs the command
+ * elsewhere than the root's own shell (a real node runs it in its namespaces, real-nodes/real-node.ts); the
+ * environment is then given as `env NAME=value` words before it.
+ */
+export async function runCloudConfig(root: NodeRoot, userData: string, env: Record<string, string> = {}, sh?: (command: string) => Promise<Outcome>): Promise<Outcome> {
   const config = parseCloudConfig(userData);
   for (const file of config.write_files ?? []) {
     if (file.owner !== undefined && file.owner !== "root:root") throw new Error(`owner ${file.owner}: only root:root is played`);
@@ -55,6 +59,7 @@ export async function runCloudConfig(root: NodeRoot, userData: string, env: Reco
   }
   const script = "/var/lib/cloud/instance/scripts/runcmd";
   root.write(script, runcmdScript(config.runcmd ?? []), 0o700);
+  if (sh) return sh(`cd / && env ${Object.entries(env).map(([k, v]) => shlexQuote(`${k}=${v}`)).join(" ")} /bin/sh ${script}`);
   return root.sh(`cd / && /bin/sh ${script}`, { env });
 }
 

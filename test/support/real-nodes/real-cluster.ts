@@ -13,7 +13,7 @@ import { createClusterNetwork, createNodeNetwork, deleteClusterNetwork, deleteNo
 import { ensureHostPackages } from "./host-packages";
 import { initConfiguration, joinConfiguration } from "./node-config";
 import { ensureCoreDnsStandIn, ensureNodeImages, IMAGE_REPOSITORY, type NodeImages } from "./node-images";
-import { RealNode, type NodePackages } from "./real-node";
+import { RealNode, type NodePackages, type RealNodeOptions } from "./real-node";
 import type { ClientKey } from "../ssh-nodes/ssh-node";
 
 export interface RealClusterOptions {
@@ -61,6 +61,7 @@ export class RealCluster {
   readonly id = process.pid.toString(36);
   /** Seconds each phase took: builds, control plane, workers. */
   readonly timings: Record<string, number> = {};
+  private built?: { binaries: KubernetesNodeBinaries; images: NodeImages };
 
   private constructor(readonly options: RealClusterOptions) {}
 
@@ -113,6 +114,7 @@ export class RealCluster {
     ensureHostPackages();
     const binaries = await this.timed("node programs", () => ensureKubernetesNode(version));
     const images = await this.timed("images", () => ensureNodeImages(version, binaries));
+    this.built = { binaries, images };
     if (this.stopped) throw new Error("the real cluster was stopped while it started");
     const network = await createClusterNetwork(this.id);
     if (this.stopped) {
@@ -152,18 +154,48 @@ export class RealCluster {
     );
   }
 
+  /** The running cluster's network: the address node `index` gets on it. */
+  addressOf(index: number): string {
+    if (this.network === undefined) throw new Error("the real cluster has no network yet");
+    return this.network.hostAddress.replace(/\.1$/, `.${10 + index}`);
+  }
+
+  /**
+   * One more worker node on the running cluster's network (`index` > the workers': its address and pod range),
+   * booted but not joined: whoever runs it joins it (a cattle instance's user data). `more` adds to its options.
+   */
+  async addNode(name: string, index: number, more: Partial<RealNodeOptions> = {}): Promise<RealNode> {
+    if (this.built === undefined) throw new Error("the real cluster is not started");
+    const imageNames = Object.keys(this.built.images.archives).filter((n) => /\/(pause|kube-proxy|stubborn):/.test(n));
+    return this.startNode(name, index, this.built.binaries, this.built.images, imageNames, "worker", more);
+  }
+
+  /** Stops a node of the cluster (kubelet, runtime, containers, mounts, cgroups, root) and removes its network. */
+  async removeNode(node: RealNode): Promise<void> {
+    const i = this.nodes.indexOf(node);
+    if (i < 0) throw new Error(`node ${node.name} is not in this cluster`);
+    try {
+      await node.stop();
+    } finally {
+      this.nodes.splice(i, 1);
+      const n = this.networks.findIndex((x) => x === node.options.network);
+      const [network] = n >= 0 ? this.networks.splice(n, 1) : [];
+      if (network) await deleteNodeNetwork(network);
+    }
+  }
+
   private cgroupRoot(name: string): string {
     return `/khr${this.id}-${name}`;
   }
 
-  private startNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker"): Promise<RealNode> {
-    const starting = this.bootNode(name, index, binaries, images, imageNames, role);
+  private startNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker", more: Partial<RealNodeOptions> = {}): Promise<RealNode> {
+    const starting = this.bootNode(name, index, binaries, images, imageNames, role, more);
     this.starting.push(starting);
     return starting;
   }
 
   /** A node and its network; whatever is made after a stop began is taken down again here. */
-  private async bootNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker"): Promise<RealNode> {
+  private async bootNode(name: string, index: number, binaries: KubernetesNodeBinaries, images: NodeImages, imageNames: string[], role: "control-plane" | "worker", more: Partial<RealNodeOptions>): Promise<RealNode> {
     const stoppedWhileStarting = new Error("the real cluster was stopped while it started");
     if (this.network === undefined || this.stopped) throw stoppedWhileStarting;
     const network = await createNodeNetwork(this.network, name, index);
@@ -174,12 +206,13 @@ export class RealCluster {
     this.networks.push(network);
     const p = this.options.packages;
     const packages = p && { repository: p.repository, sources: p.sources, pins: role === "control-plane" ? p.controlPlanePins : p.workerPins };
-    const more = (this.options.moreImages ?? []).map((m) => ({
+    const moreImages = (this.options.moreImages ?? []).map((m) => ({
       ...m,
       archives: Object.fromEntries(Object.entries(m.archives).filter(([n]) => role === "control-plane" || /\/(pause|kube-proxy):/.test(n))),
     }));
     const node = await RealNode.start({
-      name, index, network, binaries, images, imageNames, cgroupRoot: this.cgroupRoot(name), logDir: this.options.dir, packages, sshKey: this.options.sshKey, moreImages: more,
+      name, index, network, binaries, images, imageNames, cgroupRoot: this.cgroupRoot(name), logDir: this.options.dir, packages, sshKey: this.options.sshKey, moreImages,
+      ...more,
     });
     if (this.stopped) {
       await node.stop();

@@ -76,7 +76,19 @@ export interface RealNodeOptions {
   moreImages?: readonly NodeImages[];
   /** Serve the node over SSH: its own sshd on its address, port 22, this client key authorized for `ubuntu`. */
   sshKey?: ClientKey;
+  /**
+   * The node's programs come from its user data (a cattle instance, whose boot script installs the packages from
+   * `packages.sources`' repository and joins; `packages.pins` is then empty and nothing is seeded). What the node
+   * image gives besides: containerd's unit runs from boot and starts once the package has put containerd there, with
+   * the node's own config (USER_DATA_CONTAINERD: cgroupfs, as this machine has no systemd) and the images imported
+   * once it answers (pre-pulled, as a node image has them); `/etc/default/kubelet` gives the kubelet the node's
+   * address and cgroup root (KUBELET_EXTRA_ARGS, which 10-kubeadm.conf reads).
+   */
+  fromUserData?: boolean;
 }
+
+/** Where a user-data node's containerd unit reads its config (the boot script writes /etc/containerd/config.toml). */
+export const USER_DATA_CONTAINERD = "/etc/kubeherd/containerd.toml";
 
 export interface NodePackages {
   repository: string;
@@ -108,6 +120,32 @@ function removeCgroupTree(dir: string): string[] {
 }
 
 
+/**
+ * A user-data node's containerd unit: nothing until the containerd.io package is installed (the service manager
+ * tries again every second), then containerd on the node's own config, and once it answers, the node image's
+ * images imported into its CRI namespace (once per boot).
+ */
+function userDataContainerd(archives: readonly string[]): string {
+  return `#!/bin/sh
+[ -x /usr/bin/containerd ] || exit 1
+if [ ! -e /run/kubeherd-images-imported ]; then
+  (
+    i=0
+    while [ $i -lt 600 ]; do
+      if ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then
+${archives.map((a) => `        ctr -n k8s.io images import --no-unpack=false '${a}' || exit 1`).join("\n")}
+        touch /run/kubeherd-images-imported
+        exit 0
+      fi
+      sleep 0.2
+      i=$((i + 1))
+    done
+  ) >>/var/log/kubeherd-images.log 2>&1 &
+fi
+exec /usr/bin/containerd --config ${USER_DATA_CONTAINERD}
+`;
+}
+
 export class RealNode {
   /** The node's pinned SSH host key (`ssh-ed25519 AAAA…`) once its sshd runs. */
   hostKey?: string;
@@ -136,6 +174,11 @@ export class RealNode {
       await node.install();
       node.makeCgroups();
       await node.boot();
+      if (options.fromUserData) {
+        node.unit("containerd", "/usr/local/lib/kubeherd/containerd-service");
+        node.startKubelet();
+        return node;
+      }
       if (options.packages) await node.installPackages(options.packages);
       await node.startContainerd();
       await node.importImages();
@@ -162,7 +205,11 @@ export class RealNode {
       for (const plugin of ["bridge", "host-local", "loopback"]) await copy(`/usr/lib/cni/${plugin}`, `/opt/cni/bin/${plugin}`);
     }
     await copy(options.images.pauseBinary, "/usr/local/lib/kubeherd/pause");
-    root.write("/etc/containerd/config.toml", containerdConfig(options.images.pause));
+    if (options.fromUserData) {
+      root.write(USER_DATA_CONTAINERD, containerdConfig(options.images.pause));
+      root.write("/usr/local/lib/kubeherd/containerd-service", userDataContainerd(options.imageNames.map((n) => `/var/lib/kubeherd-images/${(options.images.archives[n] ?? "").split("/").pop()}`)), 0o755);
+      root.write("/etc/default/kubelet", `KUBELET_EXTRA_ARGS="--node-ip=${options.network.address} --cgroup-root=${options.cgroupRoot}"\n`);
+    } else root.write("/etc/containerd/config.toml", containerdConfig(options.images.pause));
     root.write("/etc/cni/net.d/10-kubeherd.conflist", cniConfig(options.index));
     root.write("/usr/local/lib/kubeherd/kubelet-service", kubeletService(), 0o755);
     root.write(SUPERVISE, superviseScript(), 0o755);

@@ -51,7 +51,7 @@ export function realVersions(kube: string): Record<string, string> {
  * The pins a node is set up with, as apt names them, and cri-tools for crictl: kubeadm from 1.32 on no longer
  * depends on it (the release tooling's metadata), so an operator who wants crictl on a node installs it.
  */
-function nodePins(kube: string): Record<string, string> {
+export function nodePins(kube: string): Record<string, string> {
   const v = realVersions(kube);
   return { "containerd.io": v["containerd.io"] ?? "", kubeadm: v.kubeadm ?? "", kubelet: v.kubelet ?? "", kubectl: v.kubectl ?? "", "cri-tools": REAL_PACKAGE_VERSIONS["cri-tools"] };
 }
