@@ -71,5 +71,9 @@ export const GROUP_VERSION = /^(?:[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?v[0-9]
  * with a dot (no `..`), no trailing slash, not `/` itself. It reaches a shell (quoted by shellQuote as well). */
 export const SNAPSHOT_DIR = /^(?=.{2,200}$)(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
 
+/** The name of one of kubeadm's preflight checks as `--ignore-preflight-errors` takes it: `CoreDNSMigration`,
+ * `Port-6443`, `FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml`. It reaches a shell (quoted as well). */
+export const PREFLIGHT_CHECK = /^[A-Za-z][A-Za-z0-9._-]{0,119}$/;
+
 /** Where the first control-plane node saves its etcd snapshots unless `rollout.etcdSnapshot.dir` says otherwise. */
 export const DEFAULT_SNAPSHOT_DIR = "/var/lib/kubeherd/etcd-snapshots";

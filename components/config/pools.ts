@@ -110,7 +110,7 @@ function checkPetsPool(pool: PetsPool, at: (...path: (string | number)[]) => str
   return problems;
 }
 
-/** `rollout.acceptRemovedApis` names removed group/versions of the table, and means something on control-plane pools only. */
+/** `rollout.acceptRemovedApis` names removed group/versions of the table; it and `rollout.ignorePreflightErrors` mean something on control-plane pools only. */
 function checkControlPlaneRollout(pool: Pool, at: (...path: (string | number)[]) => string): Problem[] {
   const accept = pool.rollout.acceptRemovedApis;
   const problems: Problem[] = [];
@@ -123,6 +123,9 @@ function checkControlPlaneRollout(pool: Pool, at: (...path: (string | number)[])
   }
   if (pool.role === "worker" && accept !== false) {
     problems.push(warning(at("rollout", "acceptRemovedApis"), "is read on the control-plane pool only (the removed-API pre-flight runs before kubeadm upgrade apply); ignored here"));
+  }
+  if (pool.role === "worker" && pool.rollout.ignorePreflightErrors.length > 0) {
+    problems.push(warning(at("rollout", "ignorePreflightErrors"), "is read on the control-plane pool only (kubeadm upgrade apply runs there; worker nodes run kubeadm upgrade node as it is); ignored here"));
   }
   return problems;
 }

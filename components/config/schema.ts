@@ -187,6 +187,14 @@ export const rolloutSchema = z.strictObject({
    * removal the bump crosses; a list accepts only those group/versions, so a later bump that crosses another
    * removal is checked again. @default false. Example: `[policy/v1beta1, batch/v1beta1]` */
   acceptRemovedApis: z.union([z.boolean(), z.array(pattern(p.GROUP_VERSION, "a group/version such as policy/v1beta1")).min(1)]).default(false),
+  /** Control-plane pools: kubeadm preflight checks `kubeadm upgrade apply` shows as warnings instead of failing
+   * (`--ignore-preflight-errors`), named one by one (`all` is refused: it would hide every check that fails). Say
+   * for a cluster made without kubeadm's CoreDNS addon, whose upgrade preflight fails on the CoreDNS it cannot find.
+   * @default none. Example: `[CoreDNSMigration, CoreDNSUnsupportedPlugins]` */
+  ignorePreflightErrors: z
+    .array(pattern(p.PREFLIGHT_CHECK, "the name of a kubeadm preflight check, such as CoreDNSMigration").refine((c) => c.toLowerCase() !== "all", "all would hide every preflight check that fails: name the checks one by one"))
+    .max(30)
+    .default([]),
   /** Control-plane pools with stacked etcd: before `kubeadm upgrade apply` the first control-plane node saves an
    * etcd snapshot into `dir` (an absolute path) and keeps the newest `keep` of them.
    * @default {dir: /var/lib/kubeherd/etcd-snapshots, keep: 3} */

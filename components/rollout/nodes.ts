@@ -104,7 +104,7 @@ export function petsNodes(config: KubeherdConfig, pool: PetsPool): PetsNode[] {
       host: listed?.host,
       hostKey: listed?.hostKey,
       kubeadm,
-      script: convergeScript({ config: { ...config, versions }, role: pool.role, kubeadm, nodeName: name, ...(kubeadm === "apply" ? { etcdSnapshot: pool.rollout.etcdSnapshot } : {}) }),
+      script: convergeScript({ config: { ...config, versions }, role: pool.role, kubeadm, nodeName: name, ...(kubeadm === "apply" ? { etcdSnapshot: pool.rollout.etcdSnapshot, ignorePreflightErrors: pool.rollout.ignorePreflightErrors } : {}) }),
       triggers,
     };
   });

@@ -28,6 +28,8 @@ export interface ConvergeTarget {
   nodeName: string;
   /** The control-plane pool's `rollout.etcdSnapshot`, for the node that runs `kubeadm upgrade apply`. @default the schema's */
   etcdSnapshot?: EtcdSnapshotSettings;
+  /** The control-plane pool's `rollout.ignorePreflightErrors`, for the node that runs `kubeadm upgrade apply`. @default none */
+  ignorePreflightErrors?: readonly string[];
 }
 
 export function convergeScript(t: ConvergeTarget): string {
@@ -67,7 +69,7 @@ export function convergeScript(t: ConvergeTarget): string {
       releaseUpgradeLines(os),
     ),
     section("4. Runtime", "One apt call for the runtime group; a runtime restarts only when its version changed.", runtimeLines(versions)),
-    section("5. kubeadm", "kubeadm first, then its upgrade step, before the kubelet moves (FACTS.md §3)." + (t.kubeadm === "apply" ? "\nBefore kubeadm upgrade apply the control plane must be healthy, and stacked etcd is snapshotted (rollout.etcdSnapshot)." : ""), kubeadmLines(versions, t.role, t.kubeadm, t.etcdSnapshot)),
+    section("5. kubeadm", "kubeadm first, then its upgrade step, before the kubelet moves (FACTS.md §3)." + (t.kubeadm === "apply" ? "\nBefore kubeadm upgrade apply the control plane must be healthy, and stacked etcd is snapshotted (rollout.etcdSnapshot)." : ""), kubeadmLines(versions, t.role, t.kubeadm, t.etcdSnapshot, t.ignorePreflightErrors)),
     section(
       "6. kubelet and kubectl",
       "daemon-reload and a kubelet restart only when the kubelet changed.",

@@ -13,9 +13,11 @@ import { kubernetesMinorNumber } from "../versions/repositories";
 export const KUBEADM_FUNCTIONS = shellSource`
 joined() { [[ -f /etc/kubernetes/kubelet.conf ]]; }
 
-# First control-plane node: upgrade the control plane when its API server is not yet at the target version.
+# First control-plane node: upgrade the control plane when its API server is not yet at the target version. Any
+# further arguments are kubeadm flags (rollout.ignorePreflightErrors).
 kubeadm_upgrade_apply() {
   local want="$1" manifest=/etc/kubernetes/manifests/kube-apiserver.yaml have=""
+  shift
   if ! joined; then
     say "not joined yet (no /etc/kubernetes/kubelet.conf): skipping kubeadm upgrade apply"
   else
@@ -28,8 +30,8 @@ kubeadm_upgrade_apply() {
     else
       control_plane_preflight "$want"
       etcd_snapshot "\${have:-unknown}" "$want"
-      say "kubeadm upgrade apply -y $want (the API server runs \${have:-an unknown version})"
-      kubeadm upgrade apply -y "$want"
+      say "kubeadm upgrade apply -y $want\${*:+ $*} (the API server runs \${have:-an unknown version})"
+      kubeadm upgrade apply -y "$want" "$@"
       changed+=("kubeadm upgrade apply $want")
     fi
   fi
@@ -198,14 +200,20 @@ export interface EtcdSnapshotSettings {
   keep: number;
 }
 
-export function kubeadmLines(versions: Versions, role: "control-plane" | "worker", kubeadm: "apply" | "node", etcdSnapshot?: EtcdSnapshotSettings): string[] {
+export function kubeadmLines(
+  versions: Versions,
+  role: "control-plane" | "worker",
+  kubeadm: "apply" | "node",
+  etcdSnapshot?: EtcdSnapshotSettings,
+  ignorePreflightErrors: readonly string[] = [],
+): string[] {
   const pin = kubeadmPin(versions);
   if (kubeadm === "node") return [...installLines([pin]), shellCall("kubeadm_upgrade_node", pin.version, ...kubeadmNodeArgs(versions, role))];
   const snapshot = etcdSnapshot ?? rolloutSchema.parse({}).etcdSnapshot;
   return [
     ...installLines([pin]),
     shellCall("upgrade_apply_settings", snapshot.dir, String(snapshot.keep), criSocket(versions) ?? ""),
-    shellCall("kubeadm_upgrade_apply", `v${versions.kubernetes}`),
+    shellCall("kubeadm_upgrade_apply", `v${versions.kubernetes}`, ...(ignorePreflightErrors.length > 0 ? [`--ignore-preflight-errors=${ignorePreflightErrors.join(",")}`] : [])),
   ];
 }
 

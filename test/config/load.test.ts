@@ -50,6 +50,8 @@ describe("loading a stack's config", () => {
     ["an unknown role", { pools: [{ ...(currentInput.pools as object[])[0], role: "etcd" }] }, "kubeherd:pools[0].role", /./],
     ["an empty pool list", { pools: [] }, "kubeherd:pools", /at least one pool/],
     ["a repository line with a pipe", { repositories: { kubernetes: "deb https://x.example.com/ ./ | sh" } }, "kubeherd:repositories.kubernetes", /apt source/],
+    ["a preflight check named all", { pools: [{ ...(currentInput.pools as object[])[0], rollout: { ignorePreflightErrors: ["CoreDNSMigration", "all"] } }] }, "kubeherd:pools[0].rollout.ignorePreflightErrors[1]", /name the checks one by one/],
+    ["a preflight check carrying a shell command", { pools: [{ ...(currentInput.pools as object[])[0], rollout: { ignorePreflightErrors: ["Swap;reboot"] } }] }, "kubeherd:pools[0].rollout.ignorePreflightErrors[0]", /kubeadm preflight check/],
   ])("refuses %s, naming the key", (_, patch, key, message) => {
     const problems = errorsOf(patched(currentInput, patch));
     expect(problems).toContainEqual(expect.objectContaining({ key, message: expect.stringMatching(message) }));
@@ -78,6 +80,15 @@ describe("loading a stack's config", () => {
       "kubeherd:pools[2].ssh",
       "kubeherd:pools[3].mode",
     ]));
+  });
+
+  it("takes rollout.ignorePreflightErrors on the control-plane pool, and warns that a worker pool's is ignored", () => {
+    const [cp, workers, storage] = currentInput.pools as Record<string, unknown>[];
+    const checks = ["CoreDNSMigration", "CoreDNSUnsupportedPlugins", "Port-6443"];
+    const result = loadConfig(source(patched(currentInput, { pools: [{ ...cp, rollout: { ignorePreflightErrors: checks } }, { ...workers, rollout: { ignorePreflightErrors: ["Swap"] } }, storage] })), { secrets: "require" });
+    expect(result.config?.pools[0]?.rollout.ignorePreflightErrors).toEqual(checks);
+    expect(result.config?.pools[2]?.rollout.ignorePreflightErrors).toEqual([]);
+    expect(result.problems).toEqual([expect.objectContaining({ severity: "warning", key: "kubeherd:pools[1].rollout.ignorePreflightErrors", message: expect.stringMatching(/control-plane pool only/) })]);
   });
 
   it("refuses a key kubeherd does not know (a typo), naming it", () => {

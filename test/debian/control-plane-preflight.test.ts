@@ -70,6 +70,16 @@ describe("a minor bump on the first control-plane node, with stacked etcd", () =
     expect(root.versions(["kubeadm", "kubelet", "kubectl"])).toEqual({ kubeadm: "1.30.2-1.1", kubelet: "1.30.2-1.1", kubectl: "1.30.2-1.1" });
   });
 
+  it("gives kubeadm upgrade apply the checks of rollout.ignorePreflightErrors, and says so", async () => {
+    const root = await controlPlaneRoot();
+    setControlPlane(root, [["cp-1", "Ready,SchedulingDisabled", "v1.29.6"]]);
+    const ignoring = (c: KubeherdConfig): KubeherdConfig => ({ ...c, pools: c.pools.map((p) => (p.role === "control-plane" ? { ...p, rollout: { ...p.rollout, ignorePreflightErrors: ["CoreDNSMigration", "CoreDNSUnsupportedPlugins"] } } : p)) });
+    const out = await convergeOrFail(root, runScript(plan(ignoring(v129), ignoring(v130)), "cp-1"));
+    const flag = "--ignore-preflight-errors=CoreDNSMigration,CoreDNSUnsupportedPlugins";
+    expect(story(root.calls())).toContain(`kubeadm upgrade apply -y v1.30.2 ${flag}`);
+    expect(out.stdout).toContain(`kubeherd[cp-1]: kubeadm upgrade apply -y v1.30.2 ${flag} (the API server runs v1.29.6)`);
+  });
+
   it("keeps the newest rollout.etcdSnapshot.keep snapshots in rollout.etcdSnapshot.dir, and nothing else there is touched", async () => {
     const root = await controlPlaneRoot();
     const dir = "/srv/backups/etcd";

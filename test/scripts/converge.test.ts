@@ -67,6 +67,14 @@ describe("convergeScript: the article's bump", () => {
     }
   });
 
+  it("passes rollout.ignorePreflightErrors to kubeadm upgrade apply as one quoted flag, and nowhere else", () => {
+    const checks = ["CoreDNSMigration", "CoreDNSUnsupportedPlugins"];
+    expect(steps(convergeScript({ ...firstControlPlane, ignorePreflightErrors: checks }))).toContain("kubeadm_upgrade_apply 'v1.13.3' '--ignore-preflight-errors=CoreDNSMigration,CoreDNSUnsupportedPlugins'");
+    expect(lines).toContain("kubeadm_upgrade_apply 'v1.13.3'");
+    expect(script).toContain('kubeadm upgrade apply -y "$want" "$@"');
+    for (const other of [otherControlPlane, worker]) expect(convergeScript({ ...other, ignorePreflightErrors: checks })).not.toContain("--ignore-preflight-errors");
+  });
+
   it("runs kubeadm 1.13's node commands on the other nodes, once per kubeadm version", () => {
     expect(steps(convergeScript(otherControlPlane))).toContain("kubeadm_upgrade_node '1.13.3-00' 'upgrade' 'node' 'experimental-control-plane'");
     expect(steps(convergeScript(worker))).toContain("kubeadm_upgrade_node '1.13.3-00' 'upgrade' 'node' 'config' '--kubelet-version' 'v1.13.3'");

@@ -43,6 +43,8 @@ export interface RealPetsWorldOptions {
   to?: string;
   /** The releases of kubeadm, kubelet and kubectl the apt repositories hold (one repository per minor). @default REAL_RELEASES */
   releases?: readonly string[];
+  /** kubeadm's CoreDNS addon deployed (scaled to zero, RealClusterOptions.coreDns). @default true */
+  coreDns?: boolean;
 }
 
 /** The stack's `kubeherd:versions` at a Kubernetes release (`v1.34.2`): containerd, and the three at `1.34.x-1.1`. */
@@ -104,7 +106,7 @@ export class RealPetsWorld {
       say: o.log,
       packages: { repository: repo.dir, sources, controlPlanePins: nodePins(from), workerPins: nodePins(from) },
       sshKey: key,
-      coreDns: true,
+      coreDns: o.coreDns ?? true,
       moreImages: [next],
     });
     let stack: LocalStack | undefined;
@@ -138,8 +140,11 @@ export class RealPetsWorld {
     return this.cluster.nodes.filter((n) => n !== this.cluster.controlPlane).map((n) => n.name).sort();
   }
 
-  /** The stack file at these versions: one pets pool for the control-plane node, one for the workers. */
-  stackFile(versions: Record<string, string>): StackFile {
+  /**
+   * The stack file at these versions: one pets pool for the control-plane node, one for the workers; `controlPlane`
+   * is more of the control-plane pool's rollout settings.
+   */
+  stackFile(versions: Record<string, string>, controlPlane: Record<string, unknown> = {}): StackFile {
     const cp = this.cluster.controlPlane;
     const host = (n: RealNode) => {
       if (!n.hostKey) throw new Error(`node ${n.name} serves no SSH`);
@@ -150,7 +155,7 @@ export class RealPetsWorld {
       versions,
       release: RELEASE,
       pools: [
-        { name: "control-plane", role: "control-plane", mode: "pets", hosts: [host(cp)], rollout: REAL_ROLLOUT },
+        { name: "control-plane", role: "control-plane", mode: "pets", hosts: [host(cp)], rollout: { ...REAL_ROLLOUT, ...controlPlane } },
         { name: "workers", role: "worker", mode: "pets", hosts: this.workerNames.map((n) => host(this.node(n))), rollout: REAL_ROLLOUT },
       ],
       repositories: { kubernetes: REAL_SOURCES.kubernetes, docker: REAL_SOURCES.docker },
@@ -158,11 +163,11 @@ export class RealPetsWorld {
   }
 
   /** A real `pulumi up` of the stack at these versions, with the API recorded from before it starts until it ends. */
-  async up(versions: Record<string, string>): Promise<UpRecord> {
+  async up(versions: Record<string, string>, controlPlane: Record<string, unknown> = {}): Promise<UpRecord> {
     const record = new ApiRecorder(this.client);
     await record.start();
     try {
-      const report = await this.stack.up(this.stackFile(versions));
+      const report = await this.stack.up(this.stackFile(versions, controlPlane));
       return { report, record };
     } finally {
       record.stop();
