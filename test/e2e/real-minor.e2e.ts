@@ -127,6 +127,13 @@ describe("kubeherd's pets rollout of a minor bump (1.33 → 1.34) on real kubead
     const tmp = (await cp.shOrThrow("ls /etc/kubernetes/tmp")).stdout;
     expect(tmp).toMatch(/kubeadm-backup-manifests-/);
     expect(tmp).toMatch(/kubeadm-backup-etcd-/);
+    // kubeherd's own snapshot before the upgrade, taken by the etcdctl of the etcd container (no etcdctl on a kubeadm
+    // host): a bbolt database (its meta page's magic 0xED0CDAED), not a stand-in's few bytes
+    const snapshots = (await cp.shOrThrow("ls /var/lib/kubeherd/etcd-snapshots")).stdout.split("\n").filter(Boolean);
+    expect(snapshots).toEqual([expect.stringMatching(new RegExp(`^kubeherd-etcd-.*-${FROM}-to-${TO}\\.db$`))]);
+    const snapshot = `/var/lib/kubeherd/etcd-snapshots/${snapshots[0]}`;
+    expect(Number((await cp.shOrThrow(`stat -c %s ${snapshot}`)).stdout.trim())).toBeGreaterThan(100_000);
+    expect((await cp.shOrThrow(`od -An -tx1 -j16 -N4 ${snapshot}`)).stdout.trim()).toBe("ed da 0c ed");
   });
 
   it("ran kubeadm upgrade node on the workers and never upgrade apply", async () => {
