@@ -2,14 +2,14 @@
  * The images a real node imports into its containerd, under the names kubeadm itself lists for the release with the
  * tier's `imageRepository` (`kubeadm config images list`), each made here (oci-image.ts) from a binary built on this
  * machine: kube-apiserver, kube-controller-manager and kube-scheduler from the control plane's build, kube-proxy from
- * the node programs' build, etcd of the release kubeadm's table gives the minor (3.6.5 for 1.34, 3.5.24 for 1.33) with
- * an etcdctl beside it (3.6.5), as the release's image has one, built from the module proxy, and pause compiled from test/support/real-nodes/pause.c.
+ * the node programs' build, etcd of the release kubeadm's table gives the minor (3.6.5 for 1.34, 3.5.24 for 1.33) built
+ * from the module proxy, and pause compiled from test/support/real-nodes/pause.c.
  * CoreDNS is not built: the clusters skip kubeadm's CoreDNS addon (nothing here resolves names in pods).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { runOrThrow } from "../node-root/process";
-import { ensureEtcdctl, ensureEtcdRelease } from "../../toolchain/etcd-release";
+import { ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { recordBuild, testCache, withBuildLock } from "../../toolchain/go-build";
 import { ensureKubernetes, KUBERNETES_VERSION } from "../../toolchain/kubernetes";
 import { ensureKubernetesNode, ensureStampedControlPlane, type KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
@@ -59,9 +59,8 @@ export function etcdReleaseOf(image: string): string {
   return m[1];
 }
 
-/** The etcd image's archive carries etcdctl beside etcd (named apart from the archives made before it did). */
 function archiveName(image: string): string {
-  return `${image.replace(/[/:]/g, "_")}${/\/etcd:/.test(image) ? "+etcdctl" : ""}.tar`;
+  return `${image.replace(/[/:]/g, "_")}.tar`;
 }
 
 export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: KubernetesNodeBinaries): Promise<NodeImages> {
@@ -85,9 +84,6 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
     // the etcd release kubeadm's table gives this minor (`etcd:3.5.24-0` for 1.33, `etcd:3.6.5-0` for 1.34)
     const etcdImage = wanted.find((n) => /\/etcd:/.test(n));
     const etcd = await ensureEtcdRelease(etcdImage === undefined ? undefined : etcdReleaseOf(etcdImage));
-    // etcdctl 3.6.5 in every etcd image: etcdctl 3.5.24 needs etcdutl 3.5.24, which the module proxy here does not
-    // serve; 3.6's etcdctl speaks the v3 API a 3.5 member serves (endpoint health, snapshot save)
-    const etcdctl = await ensureEtcdctl();
     const binaryOf = (image: string): string => {
       const component = image.slice(IMAGE_REPOSITORY.length + 1).split(":")[0];
       switch (component) {
@@ -108,12 +104,10 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
     for (const image of wanted) {
       const bin = binaryOf(image);
       const component = image.slice(IMAGE_REPOSITORY.length + 1).split(":")[0];
-      // etcd's image carries etcdctl as the release's does: kubeherd checks etcd's health and snapshots it through it
-      const more = component === "etcd" ? [{ from: etcdctl.path, to: "/usr/local/bin/etcdctl" }] : [];
       const spec: ImageSpec =
         component === "pause"
           ? { name: image, files: [{ from: bin, to: "/pause" }], entrypoint: ["/pause"] }
-          : { name: image, files: [{ from: bin, to: `/usr/local/bin/${component}` }, ...more], entrypoint: [`/usr/local/bin/${component}`] };
+          : { name: image, files: [{ from: bin, to: `/usr/local/bin/${component}` }], entrypoint: [`/usr/local/bin/${component}`] };
       if (!existsSync(archives[image])) await writeImageArchive(spec, archives[image]);
     }
     const stubborn = await ensureStaticProgram("stubborn.c", join(dir, "stubborn"));

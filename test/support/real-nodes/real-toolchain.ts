@@ -1,6 +1,7 @@
 /**
  * Everything a real cluster needs built or installed, in order: Debian's containerd, runc and CNI plugins and gcc
- * on the host, the node programs (after the control plane's build, sharing its caches), etcd 3.6.5, and the images,
+ * on the host, the node programs (after the control plane's build, sharing its caches), etcd 3.6.5 and its etcdctl (the
+ * nodes' host etcdctl), and the images,
  * for the release, for the patch version the upgrade scenario stamps on it and for the previous minor the minor bump
  * stamps on it (with etcd 3.5.24, its images' etcd); then crictl, the CNI plugins and
  * containerd 1.7.24 and the real-node packages of REAL_RELEASES with their apt repositories (real-packages.ts).
@@ -9,7 +10,7 @@
  */
 import type { Built } from "../../toolchain/toolchain";
 import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolchain/kubernetes-node";
-import { ensureEtcdRelease } from "../../toolchain/etcd-release";
+import { ensureEtcdctl, ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { KUBERNETES_VERSION } from "../../toolchain/kubernetes";
 import { ensureHostPackages } from "./host-packages";
 import { ensureNodeImages, type NodeImages } from "./node-images";
@@ -43,6 +44,7 @@ export interface RealToolchain {
 export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => {}): Promise<RealToolchain> {
   ensureHostPackages();
   const [binaries, etcd] = await Promise.all([ensureKubernetesNode(), ensureEtcdRelease()]);
+  const etcdctl = await ensureEtcdctl(etcd.version);
   const images = await ensureNodeImages(binaries.version, binaries);
   const stamped = await ensureKubernetesNode(STAMPED_VERSION, binaries.version);
   const stampedImages = await ensureNodeImages(STAMPED_VERSION, stamped);
@@ -59,6 +61,7 @@ export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => 
   const built: Built[] = [];
   if (binaries.buildSeconds !== undefined) built.push({ tool: `kubelet, kubeadm, kube-proxy ${binaries.version}`, seconds: binaries.buildSeconds });
   if (etcd.buildSeconds !== undefined) built.push({ tool: `etcd ${etcd.version}`, seconds: etcd.buildSeconds });
+  if (etcdctl.buildSeconds !== undefined) built.push({ tool: `etcdctl ${etcdctl.version} (the nodes' host etcdctl)`, seconds: etcdctl.buildSeconds });
   if (images.buildSeconds !== undefined) built.push({ tool: `node images ${binaries.version}`, seconds: images.buildSeconds });
   if (stamped.buildSeconds !== undefined) built.push({ tool: `node programs ${STAMPED_VERSION} (stamped)`, seconds: stamped.buildSeconds });
   if (stampedImages.buildSeconds !== undefined) built.push({ tool: `control plane and images ${STAMPED_VERSION} (stamped)`, seconds: stampedImages.buildSeconds });
