@@ -2,7 +2,8 @@
  * The images a real node imports into its containerd, under the names kubeadm itself lists for the release with the
  * tier's `imageRepository` (`kubeadm config images list`), each made here (oci-image.ts) from a binary built on this
  * machine: kube-apiserver, kube-controller-manager and kube-scheduler from the control plane's build, kube-proxy from
- * the node programs' build, etcd 3.6.5 built from the module proxy, and pause compiled from test/support/real-nodes/pause.c.
+ * the node programs' build, etcd of the release kubeadm's table gives the minor (3.6.5 for 1.34, 3.5.24 for 1.33) built
+ * from the module proxy, and pause compiled from test/support/real-nodes/pause.c.
  * CoreDNS is not built: the clusters skip kubeadm's CoreDNS addon (nothing here resolves names in pods).
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -51,6 +52,13 @@ export async function kubeadmImageNames(kubeadm: string, version: string): Promi
   return out.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
 }
 
+/** `3.5.24` for `kubeherd.test/etcd:3.5.24-0`: the etcd release an image tag of kubeadm's names. */
+export function etcdReleaseOf(image: string): string {
+  const m = /\/etcd:(\d+\.\d+\.\d+)-\d+$/.exec(image);
+  if (m?.[1] === undefined) throw new Error(`not an etcd image tag kubeadm writes: ${image}`);
+  return m[1];
+}
+
 function archiveName(image: string): string {
   return `${image.replace(/[/:]/g, "_")}.tar`;
 }
@@ -73,7 +81,9 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
     await ensurePauseBinary(pauseBinary);
     // the release's own control plane, or the same source stamped with the version asked for
     const control = version === nodeBins.source ? await ensureKubernetes(nodeBins.source) : await ensureStampedControlPlane(version, nodeBins.source);
-    const etcd = await ensureEtcdRelease();
+    // the etcd release kubeadm's table gives this minor (`etcd:3.5.24-0` for 1.33, `etcd:3.6.5-0` for 1.34)
+    const etcdImage = wanted.find((n) => /\/etcd:/.test(n));
+    const etcd = await ensureEtcdRelease(etcdImage === undefined ? undefined : etcdReleaseOf(etcdImage));
     const binaryOf = (image: string): string => {
       const component = image.slice(IMAGE_REPOSITORY.length + 1).split(":")[0];
       switch (component) {
@@ -101,7 +111,7 @@ export async function ensureNodeImages(version = KUBERNETES_VERSION, node?: Kube
       if (!existsSync(archives[image])) await writeImageArchive(spec, archives[image]);
     }
     const stubborn = await ensureStaticProgram("stubborn.c", join(dir, "stubborn"));
-    await writeImageArchive({ name: STUBBORN_IMAGE, files: [{ from: stubborn, to: "/stubborn" }], entrypoint: ["/stubborn"] }, archives[STUBBORN_IMAGE]);
+    if (!existsSync(archives[STUBBORN_IMAGE])) await writeImageArchive({ name: STUBBORN_IMAGE, files: [{ from: stubborn, to: "/stubborn" }], entrypoint: ["/stubborn"] }, archives[STUBBORN_IMAGE]);
     const buildSeconds = Math.round((Date.now() - started) / 1000);
     recordBuild(dir, version, buildSeconds);
     return { dir, archives, pause, pauseBinary, buildSeconds };

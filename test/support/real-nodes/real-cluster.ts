@@ -21,6 +21,11 @@ export interface RealClusterOptions {
   /** Where the admin kubeconfig and the nodes' boot logs go on the host. */
   dir: string;
   version?: string;
+  /**
+   * The release whose source the node programs and images are built from, when `version` is stamped on another's
+   * (test/toolchain/kubernetes-node.ts). @default `version`
+   */
+  source?: string;
   /** Progress lines. */
   say?: (line: string) => void;
   /** Every node installs its programs from these packages with apt instead of having them copied in. */
@@ -112,7 +117,7 @@ export class RealCluster {
     const version = this.options.version ?? KUBERNETES_VERSION;
     mkdirSync(this.options.dir, { recursive: true });
     ensureHostPackages();
-    const binaries = await this.timed("node programs", () => ensureKubernetesNode(version));
+    const binaries = await this.timed("node programs", () => ensureKubernetesNode(version, this.options.source ?? version));
     const images = await this.timed("images", () => ensureNodeImages(version, binaries));
     this.built = { binaries, images };
     if (this.stopped) throw new Error("the real cluster was stopped while it started");

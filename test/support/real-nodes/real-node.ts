@@ -11,9 +11,10 @@
  * cgroups, its network namespace, the root.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NodeRoot } from "../node-root/node-root";
+import { ensureEtcdctl } from "../../toolchain/etcd-release";
 import { STANDIN_DIR } from "../node-root/host-standins";
 import { run, runOrThrow, type Outcome } from "../node-root/process";
 import { standinCommand } from "../node-root/standin-shell";
@@ -215,6 +216,11 @@ export class RealNode {
     root.write(SUPERVISE, superviseScript(), 0o755);
     // the node's systemctl acts on the units its service manager runs (the harness's stand-in only records)
     root.write(`${STANDIN_DIR}/systemctl`, standinCommand("systemctl", "-", realSystemctl()), 0o755);
+    // the real etcdctl on the host (as Ubuntu's etcd-client installs it), not the Debian harness's stand-in, which
+    // answered kubeherd's etcd health check and wrote a 37-byte "snapshot"; the path without a host etcdctl
+    // (`crictl exec` into the etcd container) cannot run here: exec on these nodes lands in the host's root
+    rmSync(root.path(`${STANDIN_DIR}/etcdctl`), { force: true });
+    await copy((await ensureEtcdctl()).path, "/usr/bin/etcdctl");
     root.write("/etc/hosts", `127.0.0.1 localhost\n${options.network.address} ${options.name}\n`);
     root.write("/etc/resolv.conf", "search kubeherd.test\n");
     root.write("/etc/hostname", `${options.name}\n`);

@@ -27,7 +27,7 @@ import { caCertHash, RealCluster } from "./real-cluster";
 import { ensureNodeImages, type NodeImages } from "./node-images";
 import type { RealNode } from "./real-node";
 import { aptVersionOf, ensureRealRepository, REAL_PACKAGE_VERSIONS, REAL_SOURCES } from "./real-packages";
-import { STAMPED_VERSION } from "./real-toolchain";
+import { REAL_RELEASES, STAMPED_VERSION } from "./real-toolchain";
 import { sweepAbandonedRealClusters } from "./sweep";
 
 /** The Ubuntu release the node roots say they run. */
@@ -37,6 +37,12 @@ export interface RealPetsWorldOptions {
   stack: string;
   workers: number;
   log?: (line: string) => void;
+  /** The release the cluster starts at, built from KUBERNETES_VERSION's source (stamped when another). @default KUBERNETES_VERSION */
+  from?: string;
+  /** The release the scenario bumps to: its images are in the nodes' containerd, as a registry would serve them. @default STAMPED_VERSION */
+  to?: string;
+  /** The releases of kubeadm, kubelet and kubectl the apt repositories hold (one repository per minor). @default REAL_RELEASES */
+  releases?: readonly string[];
   /** kubeadm's CoreDNS addon deployed (scaled to zero, RealClusterOptions.coreDns). @default true */
   coreDns?: boolean;
 }
@@ -68,7 +74,7 @@ export class RealPetsWorld {
     readonly cluster: RealCluster,
     private readonly stack: LocalStack,
     readonly dir: string,
-    /** The v1.34.3 images, as the registry the nodes pull from would serve them. */
+    /** The images of the release bumped to (`to`), as the registry the nodes pull from would serve them. */
     readonly nextImages: NodeImages,
   ) {
     this.adminKubeconfig = readFileSync(cluster.kubeconfig, "utf8");
@@ -77,15 +83,17 @@ export class RealPetsWorld {
   }
 
   /**
-   * Builds what is missing (the packages of v1.34.2 and the stamped v1.34.3, the v1.34.3 images), starts the cluster
-   * at v1.34.2 from the packages, and makes the stack. On a failure stops what was started.
+   * Builds what is missing (the packages of the releases, the `to` release's images), starts the cluster at `from`
+   * from the packages, and makes the stack. On a failure stops what was started.
    */
   static async start(o: RealPetsWorldOptions): Promise<RealPetsWorld> {
     const swept = await sweepAbandonedRealClusters();
     if (swept.length > 0) o.log?.(`removed what killed real clusters left: ${swept.join(", ")}`);
-    const from = KUBERNETES_VERSION;
-    const repo = await ensureRealRepository([from, STAMPED_VERSION], from);
-    const next = await ensureNodeImages(STAMPED_VERSION, await ensureKubernetesNode(STAMPED_VERSION, from));
+    const source = KUBERNETES_VERSION;
+    const from = o.from ?? source;
+    const to = o.to ?? STAMPED_VERSION;
+    const repo = await ensureRealRepository(o.releases ?? REAL_RELEASES, source);
+    const next = await ensureNodeImages(to, await ensureKubernetesNode(to, source));
     const key: ClientKey = await makeClientKey("kubeherd-real-pets");
     const dir = mkdtempSync(join(tmpdir(), "kubeherd-real-pets-"));
     const minor = from.replace(/^v/, "").split(".").slice(0, 2).join(".");
@@ -94,6 +102,7 @@ export class RealPetsWorld {
       workers: o.workers,
       dir,
       version: from,
+      source,
       say: o.log,
       packages: { repository: repo.dir, sources, controlPlanePins: nodePins(from), workerPins: nodePins(from) },
       sshKey: key,
