@@ -2,7 +2,8 @@
  * Everything a real cluster needs built or installed, in order: Debian's containerd, runc and CNI plugins and gcc
  * on the host, the node programs (after the control plane's build, sharing its caches), etcd 3.6.5, and the images,
  * for the release and for the patch version the upgrade scenario stamps on it; then crictl, the CNI plugins and
- * containerd 1.7.24 and the real-node packages of both versions with their apt repositories (real-packages.ts).
+ * containerd 1.7.24 (and its source stamped 1.7.25, for the runtime bump) and the real-node packages of both
+ * versions with their apt repositories (real-packages.ts).
  * `npm run toolchain -- --only real` calls it to fill the cache ahead; a real cluster builds what it needs of it on
  * first use.
  */
@@ -11,7 +12,7 @@ import { ensureKubernetesNode, type KubernetesNodeBinaries } from "../../toolcha
 import { ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { ensureHostPackages } from "./host-packages";
 import { ensureNodeImages, type NodeImages } from "./node-images";
-import { CNI_PLUGINS, CONTAINERD, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
+import { CNI_PLUGINS, CONTAINERD, CONTAINERD_NEXT, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
 import { ensureRealRepository, type RealRepository } from "./real-packages";
 
 /** The patch version the upgrade scenario stamps on the release's source (real-upgrade.e2e.ts). */
@@ -36,6 +37,7 @@ export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => 
     ["cri-tools", await ensurePackageBuild("cri-tools", CRI_TOOLS)],
     ["CNI plugins", await ensurePackageBuild("cni-plugins", CNI_PLUGINS)],
     ["containerd", await ensurePackageBuild("containerd", CONTAINERD)],
+    ["containerd (stamped)", await ensurePackageBuild("containerd", CONTAINERD_NEXT)],
   ] as const;
   const repoStarted = Date.now();
   const repository = await ensureRealRepository([binaries.version, STAMPED_VERSION], binaries.version);
