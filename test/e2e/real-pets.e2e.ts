@@ -49,6 +49,18 @@ async function runtimeVersionsOnceAt(world: RealPetsWorld, want: string, timeout
   }
 }
 
+/** The runtime each node reported when it was uncordoned (unschedulable turned false) during the record. */
+function runtimeAtUncordon(record: UpRecord["record"]): Map<string, string> {
+  const out = new Map<string, string>();
+  const was = new Map<string, boolean>();
+  for (const e of record.entries) {
+    if (e.kind !== "node") continue;
+    if (was.get(e.node.name) === true && !e.node.unschedulable) out.set(e.node.name, e.node.runtimeVersion);
+    was.set(e.node.name, e.node.unschedulable);
+  }
+  return out;
+}
+
 /** The node's running containers (crictl, from the cri-tools package): container name -> id, with their pod names. */
 async function runningContainers(node: RealNode): Promise<{ name: string; id: string; pod: string }[]> {
   const ps = JSON.parse((await node.shOrThrow(`${CRICTL} ps --state running -o json`)).stdout) as {
@@ -249,8 +261,12 @@ describe("kubeherd's pets rollout of a patch bump on real kubeadm nodes, 1 contr
       }
     });
 
-    it("every Node reports containerd 1.7.25 as its runtime", () => {
-      for (const n of world.cluster.nodes) expect(runtimeVersions.get(n.name), n.name).toBe("containerd://1.7.25");
+    it("uncordons each node only once its Node reports containerd 1.7.25, and every Node reports it after", () => {
+      const atUncordon = runtimeAtUncordon(runtimeBump.record);
+      for (const n of world.cluster.nodes) {
+        expect(atUncordon.get(n.name), `${n.name} when uncordoned`).toBe("containerd://1.7.25");
+        expect(runtimeVersions.get(n.name), n.name).toBe("containerd://1.7.25");
+      }
     });
 
     it("leaves kubeadm, kubelet and kubectl as they were, containerd.io on its new pin, all held", () => {
