@@ -274,6 +274,7 @@ export async function readyAfterChange(args: HookArgs, env: HookEnv): Promise<vo
   const client = await env.client();
   const node = await waitReady(client, env.clock, id, {
     kubeletVersion: r.ctx?.kubeletVersion,
+    runtime: r.ctx?.runtime,
     timeoutSeconds: r.rollout.readyTimeoutSeconds,
     log: env.log,
   });

@@ -173,6 +173,23 @@ describe("pets hooks", () => {
     expect(n?.metadata?.annotations).toEqual({ [MANAGED_BY]: "kubeherd" });
   });
 
+  it("after a containerd.io bump alone, uncordons the node only once it reports the pinned containerd", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.30.2", runtime: "containerd://1.7.18" });
+    h.api.cluster.addNode("cp-2");
+    const env = envFor(h, { "control-plane-cp-1": pets() });
+    await drainBeforeChange(create, env);
+    // the converge restarted containerd; the kubelet (not restarted) reports the new runtime with its next status
+    let reported = false;
+    setTimeout(() => {
+      reported = true;
+      h.api.cluster.setNodeStatus("cp-1", { runtime: "containerd://1.7.19" });
+    }, 300);
+    await readyAfterChange({ ...create, id: "cp-1", newOutputs: {} }, env);
+    expect(reported).toBe(true);
+    expect(h.api.cluster.get("nodes", "cp-1")?.spec?.unschedulable).toBeFalsy();
+  });
+
   it("leaves a node somebody else cordoned cordoned", async () => {
     const h = await startApi();
     h.api.cluster.addNode("cp-1", { unschedulable: true });

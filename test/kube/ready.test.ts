@@ -67,6 +67,29 @@ describe("waitReady", () => {
     await expect(waitReady(h.client, clock, { nodeName: "cp-1" }, opts(h.log))).resolves.toBeDefined();
   });
 
+  it("after a runtime-only bump, waits until the node reports the pinned runtime, not just Ready on its kubelet", async () => {
+    const h = await startApi();
+    // Ready on the pinned kubelet all along: only the runtime its kubelet reports moves once containerd restarted
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.30.2", runtime: "containerd://1.7.24" });
+    let reported = false;
+    setTimeout(() => {
+      reported = true;
+      h.api.cluster.setNodeStatus("cp-1", { runtime: "containerd://1.7.25" });
+    }, 300);
+    const node = await waitReady(h.client, clock, { nodeName: "cp-1" }, { ...opts(h.log), runtime: { name: "containerd", version: "1.7.25" } });
+    expect(reported).toBe(true);
+    expect(node.status?.nodeInfo?.containerRuntimeVersion).toBe("containerd://1.7.25");
+    expect(h.lines[0]).toBe("node cp-1: Ready but runs containerd 1.7.24, expected containerd 1.7.25");
+  });
+
+  it("fails when the node stays on another runtime, naming both", async () => {
+    const h = await startApi();
+    h.api.cluster.addNode("cp-1", { kubeletVersion: "v1.30.2", runtime: "containerd://1.7.24" });
+    await expect(waitReady(h.client, clock, { nodeName: "cp-1" }, { ...opts(h.log, 0.5), runtime: { name: "containerd", version: "1.7.25" } })).rejects.toThrow(
+      "node cp-1: not ready after 0.5s: last seen Ready but runs containerd 1.7.24, expected containerd 1.7.25",
+    );
+  });
+
   it("fails naming the instance when no node ever registers", async () => {
     const h = await startApi();
     h.api.cluster.addNode("ip-10-0-1-8", { providerID: "aws:///eu-west-1a/i-0old", internalIP: "10.0.1.8" });

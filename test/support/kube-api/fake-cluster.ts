@@ -186,12 +186,13 @@ export class FakeCluster {
     return this.put("nodes", node);
   }
 
-  /** Changes a node's status as its kubelet would: readiness, kubelet version. */
-  setNodeStatus(name: string, change: { ready?: boolean; kubeletVersion?: string; reason?: string }) {
+  /** Changes a node's status as its kubelet would: readiness, kubelet version, runtime (`containerd://1.7.25`). */
+  setNodeStatus(name: string, change: { ready?: boolean; kubeletVersion?: string; reason?: string; runtime?: string }) {
     const node = this.get("nodes", name);
     if (!node) throw new Error(`no node ${name}`);
     if (change.ready !== undefined) node.status!.conditions = [nodeReady(change.ready, change.reason)];
     if (change.kubeletVersion) node.status!.nodeInfo!.kubeletVersion = change.kubeletVersion;
+    if (change.runtime) node.status!.nodeInfo!.containerRuntimeVersion = change.runtime;
     this.put("nodes", node);
   }
 

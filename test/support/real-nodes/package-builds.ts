@@ -22,6 +22,8 @@ export interface PackageBuild {
   readonly ldflags: string;
   /** Build tags (containerd: the snapshotters that need cgo or kernel modules left out). */
   readonly tags?: string;
+  /** The release whose source is built when it is not `version` (a version stamped at link time on it). */
+  readonly source?: string;
 }
 
 export const CRI_TOOLS: PackageBuild = {
@@ -46,6 +48,18 @@ export const CONTAINERD: PackageBuild = {
   tags: "no_btrfs,no_devmapper,no_zfs,no_aufs",
 };
 
+/**
+ * containerd.io's next pin for the runtime bump (real-pets.e2e.ts): the 1.7.24 source with 1.7.25 stamped where
+ * containerd's own Makefile stamps it (`version.Version`, which `containerd --version` prints and the CRI's Version
+ * call reports as the runtime version). A link, not a build: test/e2e/README.md says why and what it proves.
+ */
+export const CONTAINERD_NEXT: PackageBuild = {
+  ...CONTAINERD,
+  version: "1.7.25",
+  source: CONTAINERD.version,
+  ldflags: CONTAINERD.ldflags.replace("version.Version=1.7.24", "version.Version=1.7.25"),
+};
+
 export interface BuiltPrograms {
   /** Binary name -> path. */
   readonly paths: Record<string, string>;
@@ -57,7 +71,7 @@ const binaryName = (pkg: string) => pkg.split("/").pop() ?? pkg;
 
 /** The build's binaries, built into `<cache>/<name>-v<version>/bin` when missing. */
 export async function ensurePackageBuild(name: string, b: PackageBuild): Promise<BuiltPrograms> {
-  const root = join(testCache(), `${name}-v${b.version}`);
+  const root = join(testCache(), `${name}-v${b.version}${b.source && b.source !== b.version ? `-from-v${b.source}` : ""}`);
   const names = b.packages.map(binaryName);
   const paths = Object.fromEntries(names.map((n) => [n, join(root, "bin", n)]));
   const done = () => names.every((n) => existsSync(paths[n] ?? "")) && readVersion(root) === b.version;
@@ -69,7 +83,7 @@ export async function ensurePackageBuild(name: string, b: PackageBuild): Promise
     const staging = join(root, `bin.${process.pid}`);
     mkdirSync(src, { recursive: true });
     mkdirSync(staging, { recursive: true });
-    writeFileSync(join(src, "go.mod"), `module kubeherd.test/${name}\n\ngo 1.24.0\n\nrequire ${b.module} v${b.version}\n`);
+    writeFileSync(join(src, "go.mod"), `module kubeherd.test/${name}\n\ngo 1.24.0\n\nrequire ${b.module} v${b.source ?? b.version}\n`);
     await runGo(`${name} ${b.version}`, src, [
       "build", "-mod=mod", "-trimpath", ...(b.tags ? ["-tags", b.tags] : []), "-ldflags", b.ldflags, "-o", `${staging}/`, ...b.packages,
     ], { CGO_ENABLED: "0" });

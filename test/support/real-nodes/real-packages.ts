@@ -1,6 +1,7 @@
 /**
  * The real nodes' packages as a user's apt sees them: .debs of kubeadm, kubelet and kubectl (v1.34.2 and the
- * stamped v1.34.3, numbered `1.34.x-1.1` as pkgs.k8s.io numbers them), cri-tools, kubernetes-cni and containerd.io,
+ * stamped v1.34.3, numbered `1.34.x-1.1` as pkgs.k8s.io numbers them), cri-tools, kubernetes-cni and containerd.io
+ * (1.7.24-1, and 1.7.25-1: the same source stamped 1.7.25, package-builds.ts),
  * made from the programs built on this machine, with the real packages' control fields (package-depends.ts: the
  * same table the stand-in packages use) and the files that matter beside the binaries (the kubelet's systemd unit
  * in kubelet, kubeadm's 10-kubeadm.conf drop-in in kubeadm). They are served as flat apt repositories laid out as
@@ -9,7 +10,7 @@
  *
  * What differs from the real packages: no maintainer scripts (the real ones enable and start their units through
  * systemd's helpers; on these nodes the service manager runs containerd and the kubelet from boot, real-node.ts);
- * containerd.io ships Debian's runc 1.1.5 beside containerd 1.7.24 (the real 1.7.24-1 ships runc 1.2.2) and no
+ * containerd.io ships Debian's runc 1.1.5 beside containerd (the real 1.7.24-1 ships runc 1.2.2) and no
  * /etc/containerd/config.toml (the node's harness writes its own, cgroupfs); kubernetes-cni ships four plugins
  * (bridge, host-local, loopback, portmap), not all of them; data compressed with gzip, not xz; no signatures
  * (`[trusted=yes]`, as the stack's own mirror lines may say).
@@ -24,7 +25,7 @@ import { pruneCache } from "../node-root/base-root";
 import { removeTree } from "../node-root/mounts";
 import { runOrThrow } from "../node-root/process";
 import { relationLines } from "../debian/packages";
-import { CNI_PLUGINS, CONTAINERD, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
+import { CNI_PLUGINS, CONTAINERD, CONTAINERD_NEXT, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
 
 /** Where each real node sees the repositories (bound read-only from the cache). */
 export const REAL_REPO_IN_NODE = "/srv/kubeherd-real-repo";
@@ -41,6 +42,9 @@ export const REAL_PACKAGE_VERSIONS = {
   "kubernetes-cni": `${CNI_PLUGINS.version}-1.1`,
   "containerd.io": `${CONTAINERD.version}-1`,
 } as const;
+
+/** Docker's repository holds every containerd.io the scenarios pin: 1.7.24-1, and 1.7.25-1 for the runtime bump. */
+export const CONTAINERD_IO_VERSIONS = [CONTAINERD, CONTAINERD_NEXT].map((b) => `${b.version}-1`);
 
 /** `1.34.2-1.1` for `v1.34.2`: pkgs.k8s.io's numbering. */
 export const aptVersionOf = (kubeVersion: string): string => `${kubeVersion.replace(/^v/, "")}-1.1`;
@@ -121,11 +125,8 @@ export interface RealRepository {
 
 /** Every package of the repositories: kubeadm, kubelet, kubectl of each version, and the rest once. */
 export async function realPackages(versions: readonly string[], source = KUBERNETES_VERSION): Promise<RealPackage[]> {
-  const [criTools, cni, containerd] = [
-    await ensurePackageBuild("cri-tools", CRI_TOOLS),
-    await ensurePackageBuild("cni-plugins", CNI_PLUGINS),
-    await ensurePackageBuild("containerd", CONTAINERD),
-  ];
+  const [criTools, cni] = [await ensurePackageBuild("cri-tools", CRI_TOOLS), await ensurePackageBuild("cni-plugins", CNI_PLUGINS)];
+  const containerds = [await ensurePackageBuild("containerd", CONTAINERD), await ensurePackageBuild("containerd", CONTAINERD_NEXT)];
   const out: RealPackage[] = [];
   const minorRepo = (v: string) => `kubernetes/v${v.replace(/^v/, "").split(".").slice(0, 2).join(".")}/deb`;
   for (const v of versions) {
@@ -149,17 +150,19 @@ export async function realPackages(versions: readonly string[], source = KUBERNE
       },
     );
   }
-  out.push({
-    name: "containerd.io",
-    version: REAL_PACKAGE_VERSIONS["containerd.io"],
-    repo: `docker/${CODENAME}`,
-    files: {
-      ...Object.fromEntries(Object.entries(containerd.paths).map(([n, p]) => [`/usr/bin/${n}`, { from: p }])),
-      // Debian's runc (host-packages.ts), as containerd.io ships a runc beside containerd
-      "/usr/bin/runc": { from: "/usr/sbin/runc" },
-      "/lib/systemd/system/containerd.service": { text: CONTAINERD_UNIT },
-    },
-  });
+  for (const containerd of containerds) {
+    out.push({
+      name: "containerd.io",
+      version: `${containerd.version}-1`,
+      repo: `docker/${CODENAME}`,
+      files: {
+        ...Object.fromEntries(Object.entries(containerd.paths).map(([n, p]) => [`/usr/bin/${n}`, { from: p }])),
+        // Debian's runc (host-packages.ts), as containerd.io ships a runc beside containerd
+        "/usr/bin/runc": { from: "/usr/sbin/runc" },
+        "/lib/systemd/system/containerd.service": { text: CONTAINERD_UNIT },
+      },
+    });
+  }
   return out;
 }
 

@@ -47,10 +47,13 @@ export interface RealPetsWorldOptions {
   coreDns?: boolean;
 }
 
-/** The stack's `kubeherd:versions` at a Kubernetes release (`v1.34.2`): containerd, and the three at `1.34.x-1.1`. */
-export function realVersions(kube: string): Record<string, string> {
+/**
+ * The stack's `kubeherd:versions` at a Kubernetes release (`v1.34.2`): containerd (containerd.io at `containerdIo`,
+ * one of real-packages.ts's CONTAINERD_IO_VERSIONS), and the three at `1.34.x-1.1`.
+ */
+export function realVersions(kube: string, containerdIo: string = REAL_PACKAGE_VERSIONS["containerd.io"]): Record<string, string> {
   const apt = aptVersionOf(kube);
-  return { kubernetes: kube.replace(/^v/, ""), runtime: "containerd", "containerd.io": REAL_PACKAGE_VERSIONS["containerd.io"], kubeadm: apt, kubelet: apt, kubectl: apt };
+  return { kubernetes: kube.replace(/^v/, ""), runtime: "containerd", "containerd.io": containerdIo, kubeadm: apt, kubelet: apt, kubectl: apt };
 }
 
 /**

@@ -4,7 +4,7 @@
  * nodes' host etcdctl), and the images,
  * for the release, for the patch version the upgrade scenario stamps on it and for the previous minor the minor bump
  * stamps on it (with etcd 3.5.24, its images' etcd); then crictl, the CNI plugins and
- * containerd 1.7.24 and the real-node packages of REAL_RELEASES with their apt repositories (real-packages.ts).
+ * containerd 1.7.24 (and its source stamped 1.7.25, for the runtime bump) and the real-node packages of REAL_RELEASES with their apt repositories (real-packages.ts).
  * `npm run toolchain -- --only real` calls it to fill the cache ahead; a real cluster builds what it needs of it on
  * first use.
  */
@@ -14,7 +14,7 @@ import { ensureEtcdctl, ensureEtcdRelease } from "../../toolchain/etcd-release";
 import { KUBERNETES_VERSION } from "../../toolchain/kubernetes";
 import { ensureHostPackages } from "./host-packages";
 import { ensureNodeImages, type NodeImages } from "./node-images";
-import { CNI_PLUGINS, CONTAINERD, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
+import { CNI_PLUGINS, CONTAINERD, CONTAINERD_NEXT, CRI_TOOLS, ensurePackageBuild } from "./package-builds";
 import { ensureRealRepository, type RealRepository } from "./real-packages";
 
 /** The patch version the upgrade scenario stamps on the release's source (real-upgrade.e2e.ts). */
@@ -54,6 +54,7 @@ export async function ensureRealToolchain(onBuilt: (b: Built[]) => void = () => 
     ["cri-tools", await ensurePackageBuild("cri-tools", CRI_TOOLS)],
     ["CNI plugins", await ensurePackageBuild("cni-plugins", CNI_PLUGINS)],
     ["containerd", await ensurePackageBuild("containerd", CONTAINERD)],
+    ["containerd (stamped)", await ensurePackageBuild("containerd", CONTAINERD_NEXT)],
   ] as const;
   const repoStarted = Date.now();
   const repository = await ensureRealRepository(REAL_RELEASES, binaries.version);

@@ -13,6 +13,8 @@ export interface NodeSnapshot {
   unschedulable: boolean;
   ready: boolean;
   kubeletVersion: string;
+  /** `nodeInfo.containerRuntimeVersion`, `containerd://1.7.25`. */
+  runtimeVersion: string;
   annotations: Record<string, string>;
 }
 
@@ -34,6 +36,7 @@ export function nodeSnapshot(n: V1Node): NodeSnapshot {
     unschedulable: n.spec?.unschedulable === true,
     ready: n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
     kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? "",
+    runtimeVersion: n.status?.nodeInfo?.containerRuntimeVersion ?? "",
     annotations: n.metadata?.annotations ?? {},
   };
 }
