@@ -19,88 +19,71 @@ export interface EtcdRelease {
   buildSeconds?: number;
 }
 
+/** The two programs of an etcd release built here: the server (the static pod's) and etcdctl (the nodes' host). */
+const PROGRAMS = {
+  // "etcd Version: 3.6.5\nGit SHA: …"
+  etcd: { module: "go.etcd.io/etcd/server/v3", versionArgs: ["--version"], reports: /etcd Version:\s*(\S+)/ },
+  // "etcdctl version: 3.6.5\nAPI version: 3.6"
+  etcdctl: { module: "go.etcd.io/etcd/etcdctl/v3", versionArgs: ["version"], reports: /etcdctl version:\s*(\S+)/ },
+} as const;
+type Program = keyof typeof PROGRAMS;
+
 export function etcdReleaseRoot(version = ETCD_RELEASE, cache = testCache()): string {
   return join(cache, `etcd-v${version}`);
-}
-
-async function installedVersion(path: string): Promise<string | undefined> {
-  // "etcd Version: 3.6.5\nGit SHA: …"
-  return /etcd Version:\s*(\S+)/.exec((await outputOf(path, ["--version"])) ?? "")?.[1];
-}
-
-/** The etcd of `version`, built when missing (a few minutes cold). */
-export async function ensureEtcdRelease(version = ETCD_RELEASE, root = etcdReleaseRoot(version)): Promise<EtcdRelease> {
-  const path = join(root, "bin", "etcd");
-  if ((await installedVersion(path)) === version) return { path, version };
-  return withBuildLock(root, async () => {
-    if ((await installedVersion(path)) === version) return { path, version };
-    const started = Date.now();
-    const what = `etcd ${version}`;
-    const src = join(root, "src");
-    const staging = join(root, `bin.${process.pid}`);
-    mkdirSync(src, { recursive: true });
-    mkdirSync(staging, { recursive: true });
-    writeFileSync(join(src, "go.mod"), `module kubeherd.test/etcd\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 v${version}\n`);
-    await runGo(what, src, [
-      "build",
-      "-mod=mod",
-      "-trimpath",
-      "-ldflags",
-      "-X go.etcd.io/etcd/api/v3/version.GitSHA=kubeherd",
-      "-o",
-      join(staging, "etcd"),
-      "go.etcd.io/etcd/server/v3",
-    ], { CGO_ENABLED: "0" });
-    publish(staging, root, ["etcd"]);
-    const got = await installedVersion(path);
-    if (got !== version) throw new Error(`the etcd built at ${path} reports ${got ?? "nothing"}, not ${version}`);
-    const buildSeconds = Math.round((Date.now() - started) / 1000);
-    recordBuild(root, version, buildSeconds);
-    return { path, version, buildSeconds };
-  });
 }
 
 export function etcdctlRoot(version = ETCD_RELEASE, cache = testCache()): string {
   return join(cache, `etcdctl-v${version}`);
 }
 
-async function etcdctlVersion(path: string): Promise<string | undefined> {
-  // "etcdctl version: 3.6.5\nAPI version: 3.6"
-  return /etcdctl version:\s*(\S+)/.exec((await outputOf(path, ["version"])) ?? "")?.[1];
+async function installedVersion(program: Program, path: string): Promise<string | undefined> {
+  return PROGRAMS[program].reports.exec((await outputOf(path, [...PROGRAMS[program].versionArgs])) ?? "")?.[1];
 }
 
 /**
- * etcdctl of `version`, built when missing: the etcd image carries it as the release's image does
- * (`registry.k8s.io/etcd` ships etcd, etcdctl and etcdutl), so kubeherd's converge script finds it in the etcd
- * container. Its own wrapper module (`go.etcd.io/etcd/etcdctl/v3`, siblings at the same release) and cache entry;
- * the module and build caches are the server's, so it costs etcdctl's own packages and a link.
+ * `program` of etcd `version` in `<root>/bin`, built when missing through its own wrapper module (its siblings at
+ * the same release), stamped as etcd's own build stamps it.
  */
-export async function ensureEtcdctl(version = ETCD_RELEASE, root = etcdctlRoot(version)): Promise<EtcdRelease> {
-  const path = join(root, "bin", "etcdctl");
-  if ((await etcdctlVersion(path)) === version) return { path, version };
+async function ensureProgram(program: Program, version: string, root: string): Promise<EtcdRelease> {
+  const path = join(root, "bin", program);
+  if ((await installedVersion(program, path)) === version) return { path, version };
   return withBuildLock(root, async () => {
-    if ((await etcdctlVersion(path)) === version) return { path, version };
+    if ((await installedVersion(program, path)) === version) return { path, version };
     const started = Date.now();
     const src = join(root, "src");
     const staging = join(root, `bin.${process.pid}`);
     mkdirSync(src, { recursive: true });
     mkdirSync(staging, { recursive: true });
-    writeFileSync(join(src, "go.mod"), `module kubeherd.test/etcdctl\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/etcdctl/v3 v${version}\n`);
-    await runGo(`etcdctl ${version}`, src, [
+    writeFileSync(join(src, "go.mod"), `module kubeherd.test/${program}\n\ngo 1.24.0\n\nrequire ${PROGRAMS[program].module} v${version}\n`);
+    await runGo(`${program} ${version}`, src, [
       "build",
       "-mod=mod",
       "-trimpath",
       "-ldflags",
       "-X go.etcd.io/etcd/api/v3/version.GitSHA=kubeherd",
       "-o",
-      join(staging, "etcdctl"),
-      "go.etcd.io/etcd/etcdctl/v3",
+      join(staging, program),
+      PROGRAMS[program].module,
     ], { CGO_ENABLED: "0" });
-    publish(staging, root, ["etcdctl"]);
-    const got = await etcdctlVersion(path);
-    if (got !== version) throw new Error(`the etcdctl built at ${path} reports ${got ?? "nothing"}, not ${version}`);
+    publish(staging, root, [program]);
+    const got = await installedVersion(program, path);
+    if (got !== version) throw new Error(`the ${program} built at ${path} reports ${got ?? "nothing"}, not ${version}`);
     const buildSeconds = Math.round((Date.now() - started) / 1000);
     recordBuild(root, version, buildSeconds);
     return { path, version, buildSeconds };
   });
+}
+
+/** The etcd of `version`, built when missing (a few minutes cold). */
+export async function ensureEtcdRelease(version = ETCD_RELEASE, root = etcdReleaseRoot(version)): Promise<EtcdRelease> {
+  return ensureProgram("etcd", version, root);
+}
+
+/**
+ * etcdctl of `version`, built when missing: the real nodes carry it on their host (`/usr/bin/etcdctl`, where
+ * Ubuntu's etcd-client puts it) for kubeherd's etcd check and snapshot. The module and build caches are the
+ * server's, so it costs etcdctl's own packages and a link.
+ */
+export async function ensureEtcdctl(version = ETCD_RELEASE, root = etcdctlRoot(version)): Promise<EtcdRelease> {
+  return ensureProgram("etcdctl", version, root);
 }
