@@ -8,7 +8,7 @@
  * engine-log.ts) is returned per `up` as `lines`.
  */
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { installStandInPlugins } from "../providers/plugins";
@@ -177,6 +177,25 @@ export class LocalStack {
 
   private lines(): string[] {
     return existsSync(this.logPath) ? readFileSync(this.logPath, "utf8").split("\n").filter((l) => l !== "") : [];
+  }
+
+  /**
+   * The file backend's checkpoint file of this stack (under `state/.pulumi/stacks/`, in its project's folder), once
+   * an `up` has written it.
+   */
+  checkpointFile(): string | undefined {
+    const find = (dir: string): string | undefined => {
+      if (!existsSync(dir)) return undefined;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) {
+          const found = find(path);
+          if (found) return found;
+        } else if (e.name === `${this.options.stack}.json`) return path;
+      }
+      return undefined;
+    };
+    return find(join(this.dir, "state", ".pulumi", "stacks"));
   }
 
   /** The number of the last update run. */

@@ -14,7 +14,7 @@
  * address.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -267,18 +267,7 @@ export class RealCattleWorld {
   /** The instance ids the stack's state holds (`aws:ec2/instance:Instance` resources), from its checkpoint file. */
   stateInstances(): string[] {
     if (!this.stack) throw new Error("the world has no stack");
-    const find = (d: string): string | undefined => {
-      if (!existsSync(d)) return undefined;
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const path = join(d, e.name);
-        if (e.isDirectory()) {
-          const found = find(path);
-          if (found) return found;
-        } else if (e.name === `${this.options.stack}.json`) return path;
-      }
-      return undefined;
-    };
-    const file = find(join(this.stack.dir, "state", ".pulumi", "stacks"));
+    const file = this.stack.checkpointFile();
     if (!file) return [];
     const state = JSON.parse(readFileSync(file, "utf8")) as { checkpoint?: { latest?: { resources?: { type: string; id?: string }[] } } };
     return (state.checkpoint?.latest?.resources ?? []).filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.id ?? "").sort();

@@ -27,7 +27,7 @@ import { runCli, type CliRun } from "./live-world";
 import type { UpReport } from "../local-stack/up";
 import { REPO_DIR } from "../fixtures/stackfiles";
 import { createFromManifest, kubeconfigFor, serviceAccountToken } from "./live-world";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { readDeployment, type PendingOperation, type StateResource } from "../../../components/recover/state";
 import { ApiRecorder } from "./recorder";
 import { stackFile, type PoolSpec, type StackFile } from "./stack-config";
@@ -236,18 +236,7 @@ export class World {
    */
   checkpoint(): { resources: CheckpointResource[]; pending: PendingOperation[] } | undefined {
     if (!this.stack) throw new Error("the world has no stack");
-    const find = (dir: string): string | undefined => {
-      if (!existsSync(dir)) return undefined;
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, e.name);
-        if (e.isDirectory()) {
-          const found = find(path);
-          if (found) return found;
-        } else if (e.name === `${this.options.stack}.json`) return path;
-      }
-      return undefined;
-    };
-    const file = find(join(this.stack.dir, "state", ".pulumi", "stacks"));
+    const file = this.stack.checkpointFile();
     if (!file) return undefined;
     let latest: { resources?: Record<string, unknown>[] };
     try {
