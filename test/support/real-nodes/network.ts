@@ -5,7 +5,8 @@
  * other through the bridge, and the host only through its own veth. Deleting the switch namespace removes the bridge
  * and every veth's peer with it.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { isAlive } from "../control-plane/processes";
 import { run, runOrThrow } from "../node-root/process";
 
 /** Every name this harness gives a namespace or host interface starts with it (the sweep finds them by it). */
@@ -33,16 +34,48 @@ async function ip(args: string[]): Promise<void> {
   await runOrThrow("ip", args);
 }
 
-/** An octet for `10.X.0.0/24` that no address on the host uses yet. */
-function freeOctet(): number {
+/** Where a cluster claims its subnet's octet: a file holding the claimer's pid, made with O_EXCL. */
+export function subnetClaim(octet: number): string {
+  return `/run/kubeherd-real-subnet-10.${octet}`;
+}
+
+/** Makes `path` holding our pid; false if another live process holds it (a dead holder's claim is taken over). */
+function claim(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number.parseInt(readFileSync(path, "utf8"), 10);
+    } catch {
+      /* removed meanwhile: try again */
+    }
+    if (Number.isInteger(holder) && isAlive(holder)) return false;
+    rmSync(path, { force: true });
+  }
+  return false;
+}
+
+/**
+ * An octet for `10.X.0.0/24` that no address on the host uses and no other live cluster has claimed. Two clusters
+ * starting at once (the e2e tier runs two files at a time) would otherwise both see the same octet free before
+ * either has put its address on the host, and Linux lets two interfaces carry the same address.
+ */
+function claimFreeOctet(): number {
   const used = readFileSync("/proc/net/fib_trie", "utf8");
-  for (let x = 217; x < 250; x++) if (!used.includes(`10.${x}.0.`)) return x;
+  for (let x = 217; x < 250; x++) if (!used.includes(`10.${x}.0.`) && claim(subnetClaim(x))) return x;
   throw new Error("no free 10.217-249.0.0/24 subnet on this host for a real cluster");
 }
 
 export async function createClusterNetwork(id: string): Promise<ClusterNetwork> {
   if (!IF_NAME.test(`${NET_PREFIX}${id}-sw`)) throw new Error(`cluster id ${JSON.stringify(id)}: too long or not [a-z0-9-]`);
-  const octet = freeOctet();
+  const octet = claimFreeOctet();
   const net: ClusterNetwork = {
     id,
     subnet: `10.${octet}.0.0/24`,
@@ -50,8 +83,8 @@ export async function createClusterNetwork(id: string): Promise<ClusterNetwork> 
     switchNs: `${NET_PREFIX}${id}-sw`,
     hostIf: `${NET_PREFIX}${id}-h`,
   };
-  await ip(["netns", "add", net.switchNs]);
   try {
+    await ip(["netns", "add", net.switchNs]);
     await ip(["-n", net.switchNs, "link", "add", "br0", "type", "bridge"]);
     await ip(["-n", net.switchNs, "link", "set", "br0", "up"]);
     await ip(["-n", net.switchNs, "link", "set", "lo", "up"]);
@@ -91,6 +124,7 @@ export async function deleteNodeNetwork(node: NodeNetwork): Promise<void> {
 export async function deleteClusterNetwork(net: ClusterNetwork): Promise<void> {
   await run("ip", ["link", "del", net.hostIf]);
   if (existsSync(`/run/netns/${net.switchNs}`)) await run("ip", ["netns", "del", net.switchNs]);
+  rmSync(subnetClaim(Number(net.subnet.split(".")[1])), { force: true });
 }
 
 /** Namespaces and host interfaces of this harness still present (for the stop's check and the sweep). */
