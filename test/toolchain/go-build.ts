@@ -53,7 +53,7 @@ function alive(pid: number): boolean {
 }
 
 /** Creates the lock file holding our pid; false when it exists already. */
-function takeLock(lock: string): boolean {
+export function takeLock(lock: string): boolean {
   try {
     const fd = openSync(lock, "wx");
     writeSync(fd, `${process.pid}\n`);
@@ -65,7 +65,8 @@ function takeLock(lock: string): boolean {
   }
 }
 
-function lockHolder(lock: string): number | undefined {
+/** The pid a lock file holds, when it can be read. */
+export function lockHolder(lock: string): number | undefined {
   try {
     return Number.parseInt(readFileSync(lock, "utf8"), 10);
   } catch {

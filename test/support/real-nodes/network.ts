@@ -5,7 +5,8 @@
  * other through the bridge, and the host only through its own veth. Deleting the switch namespace removes the bridge
  * and every veth's peer with it.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { lockHolder, takeLock } from "../../toolchain/go-build";
 import { isAlive } from "../control-plane/processes";
 import { run, runOrThrow } from "../node-root/process";
 
@@ -42,21 +43,9 @@ export function subnetClaim(octet: number): string {
 /** Makes `path` holding our pid; false if another live process holds it (a dead holder's claim is taken over). */
 function claim(path: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number.parseInt(readFileSync(path, "utf8"), 10);
-    } catch {
-      /* removed meanwhile: try again */
-    }
-    if (Number.isInteger(holder) && isAlive(holder)) return false;
+    if (takeLock(path)) return true;
+    const holder = lockHolder(path);
+    if (holder !== undefined && Number.isInteger(holder) && isAlive(holder)) return false;
     rmSync(path, { force: true });
   }
   return false;
@@ -67,7 +56,7 @@ function claim(path: string): boolean {
  * starting at once (the e2e tier runs two files at a time) would otherwise both see the same octet free before
  * either has put its address on the host, and Linux lets two interfaces carry the same address.
  */
-function claimFreeOctet(): number {
+export function claimFreeOctet(): number {
   const used = readFileSync("/proc/net/fib_trie", "utf8");
   for (let x = 217; x < 250; x++) if (!used.includes(`10.${x}.0.`) && claim(subnetClaim(x))) return x;
   throw new Error("no free 10.217-249.0.0/24 subnet on this host for a real cluster");
