@@ -53,7 +53,7 @@ function alive(pid: number): boolean {
 }
 
 /** Creates the lock file holding our pid; false when it exists already. */
-export function takeLock(lock: string): boolean {
+function takeLock(lock: string): boolean {
   try {
     const fd = openSync(lock, "wx");
     writeSync(fd, `${process.pid}\n`);
@@ -65,13 +65,26 @@ export function takeLock(lock: string): boolean {
   }
 }
 
-/** The pid a lock file holds, when it can be read. */
-export function lockHolder(lock: string): number | undefined {
+function lockHolder(lock: string): number | undefined {
   try {
     return Number.parseInt(readFileSync(lock, "utf8"), 10);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Takes `lock` (a file holding our pid) without waiting: false while a live process holds it; a lock whose holder is
+ * gone (killed) is taken over.
+ */
+export function tryLock(lock: string): boolean {
+  while (!takeLock(lock)) {
+    const holder = lockHolder(lock);
+    if (holder === undefined) continue; // released between our attempt and the read
+    if (Number.isFinite(holder) && alive(holder)) return false;
+    rmSync(lock, { force: true });
+  }
+  return true;
 }
 
 /**
@@ -82,14 +95,8 @@ export async function withBuildLock<T>(root: string, build: () => Promise<T>, wa
   mkdirSync(root, { recursive: true });
   const lock = join(root, "build.lock");
   const deadline = Date.now() + waitMs;
-  while (!takeLock(lock)) {
-    const holder = lockHolder(lock);
-    if (holder === undefined) continue; // released between our attempt and the read
-    if (!Number.isFinite(holder) || !alive(holder)) {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`${lock}: process ${holder} has been building for over ${waitMs / 60_000} min; giving up`);
+  while (!tryLock(lock)) {
+    if (Date.now() > deadline) throw new Error(`${lock}: process ${lockHolder(lock) ?? "?"} has been building for over ${waitMs / 60_000} min; giving up`);
     await new Promise((r) => setTimeout(r, 2_000));
   }
   try {

@@ -6,8 +6,7 @@
  * and every veth's peer with it.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { lockHolder, takeLock } from "../../toolchain/go-build";
-import { isAlive } from "../control-plane/processes";
+import { tryLock } from "../../toolchain/go-build";
 import { run, runOrThrow } from "../node-root/process";
 
 /** Every name this harness gives a namespace or host interface starts with it (the sweep finds them by it). */
@@ -35,20 +34,9 @@ async function ip(args: string[]): Promise<void> {
   await runOrThrow("ip", args);
 }
 
-/** Where a cluster claims its subnet's octet: a file holding the claimer's pid, made with O_EXCL. */
+/** Where a cluster claims its subnet's octet: a lock file holding the claimer's pid (go-build's `tryLock`). */
 export function subnetClaim(octet: number): string {
   return `/run/kubeherd-real-subnet-10.${octet}`;
-}
-
-/** Makes `path` holding our pid; false if another live process holds it (a dead holder's claim is taken over). */
-function claim(path: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (takeLock(path)) return true;
-    const holder = lockHolder(path);
-    if (holder !== undefined && Number.isInteger(holder) && isAlive(holder)) return false;
-    rmSync(path, { force: true });
-  }
-  return false;
 }
 
 /**
@@ -58,7 +46,7 @@ function claim(path: string): boolean {
  */
 export function claimFreeOctet(): number {
   const used = readFileSync("/proc/net/fib_trie", "utf8");
-  for (let x = 217; x < 250; x++) if (!used.includes(`10.${x}.0.`) && claim(subnetClaim(x))) return x;
+  for (let x = 217; x < 250; x++) if (!used.includes(`10.${x}.0.`) && tryLock(subnetClaim(x))) return x;
   throw new Error("no free 10.217-249.0.0/24 subnet on this host for a real cluster");
 }
 
